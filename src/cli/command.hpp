@@ -1,0 +1,29 @@
+#pragma once
+// The CLI is a thin layer: each command parses its options into a plain struct, calls the
+// library and prints. A command's `add_*_command` registers a CLI11 subcommand and, when
+// that subcommand is chosen, stores the function that runs it.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace envctl::cli {
+
+// Options accepted by every command (before or after the command name).
+struct GlobalOptions {
+    int verbosity = 0;  // -v, -vv
+    bool quiet = false;
+    bool json = false;
+};
+
+// Runs the chosen command and returns the process exit code.
+using CommandRunner = std::function<int()>;
+
+struct CommandContext {
+    CLI::App& app;
+    const GlobalOptions& global;
+    CommandRunner& selected;
+};
+
+void add_version_command(CommandContext context);
+
+}  // namespace envctl::cli

@@ -1,0 +1,1 @@
+"""Test-data builders and helpers for envctl's integration tests."""
