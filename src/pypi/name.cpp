@@ -1,0 +1,56 @@
+#include "envctl/pypi/name.hpp"
+
+namespace envctl::pypi {
+
+namespace {
+bool is_separator(char c) { return c == '-' || c == '_' || c == '.'; }
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Walks a name yielding normalized characters one at a time.
+class NormalizedCursor {
+public:
+    explicit NormalizedCursor(std::string_view name) : name_(name) {}
+    static constexpr int end = -1;
+    // The next normalized character, or `end`.
+    int next() {
+        if (pos_ >= name_.size()) return end;
+        if (is_separator(name_[pos_])) {
+            while (pos_ < name_.size() && is_separator(name_[pos_])) ++pos_;
+            return '-';
+        }
+        return static_cast<unsigned char>(lower(name_[pos_++]));
+    }
+
+private:
+    std::string_view name_;
+    std::size_t pos_ = 0;
+};
+}  // namespace
+
+std::string normalize_name(std::string_view name) {
+    std::string out;
+    out.reserve(name.size());
+    NormalizedCursor cursor(name);
+    for (int c = cursor.next(); c != NormalizedCursor::end; c = cursor.next()) out.push_back(static_cast<char>(c));
+    return out;
+}
+
+bool is_valid_name(std::string_view name) {
+    if (name.empty() || !is_alnum(name.front()) || !is_alnum(name.back())) return false;
+    for (char c : name) {
+        if (!is_alnum(c) && !is_separator(c)) return false;
+    }
+    return true;
+}
+
+bool names_equal(std::string_view a, std::string_view b) {
+    NormalizedCursor left(a), right(b);
+    while (true) {
+        const int l = left.next();
+        if (l != right.next()) return false;
+        if (l == NormalizedCursor::end) return true;
+    }
+}
+
+}  // namespace envctl::pypi
