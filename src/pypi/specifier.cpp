@@ -65,8 +65,13 @@ Result<Specifier> Specifier::parse(std::string_view text) {
     const auto op = spelling->op;
     const auto operand = trim(clause.substr(spelling->text.size()));
     if (operand.empty()) return invalid(clause, fmt::format("expected a version after '{}'", spelling->text));
-    if (std::any_of(operand.begin(), operand.end(), is_space))
-        return invalid(clause, "unexpected whitespace inside the version");
+    if (const auto space = std::find_if(operand.begin(), operand.end(), is_space); space != operand.end()) {
+        const auto version_text = operand.substr(0, static_cast<std::size_t>(space - operand.begin()));
+        const auto rest = trim(operand.substr(version_text.size()));
+        if (std::string_view("<>=!~").find(rest.front()) != std::string_view::npos)
+            return invalid(clause, fmt::format("expected ',' between '{}' and '{}'", version_text, rest));
+        return invalid(clause, fmt::format("unexpected '{}' after the version '{}'", rest, version_text));
+    }
 
     if (op == SpecifierOperator::ArbitraryEqual) {
         Specifier specifier(op, Version::from_release(std::array<std::uint64_t, 1>{0}));
@@ -167,7 +172,10 @@ bool operator==(const Specifier& a, const Specifier& b) { return a.to_string() =
 Result<SpecifierSet> SpecifierSet::parse(std::string_view text) {
     std::vector<Specifier> specifiers;
     if (trim(text).empty()) return SpecifierSet{};
-    for (auto clause : split(text, ',')) {
+    auto clauses = split(text, ',');
+    // A trailing comma is accepted, as packaging does ("name>=3," is among PEP 508's examples).
+    if (clauses.size() > 1 && trim(clauses.back()).empty()) clauses.pop_back();
+    for (auto clause : clauses) {
         if (trim(clause).empty())
             return fail(ErrorKind::Input,
                         fmt::format("invalid version specifier '{}': empty clause between commas", trim(text)));
