@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -41,6 +42,11 @@ Error refuse(std::string_view context, std::string_view raw_path, std::string_vi
 }
 
 bool is_info_path(std::string_view path) { return path == "info" || path.starts_with("info/"); }
+
+bool is_parsed_metadata(std::string_view path) {
+    const auto& paths = info_file_paths();
+    return std::find(paths.begin(), paths.end(), path) != paths.end();
+}
 
 std::string_view base_name(std::string_view path) {
     const auto slash = path.rfind('/');
@@ -116,6 +122,9 @@ private:
             archive_read_support_format_tar(reader->get()) != ARCHIVE_OK)
             return fail(ErrorKind::Internal, "libarchive was built without bzip2 or tar support");
         if (auto opened = open_input(reader->get()); !opened) return opened;
+        // libarchive also reads an uncompressed tar; a .tar.bz2 must be bzip2.
+        if (archive_filter_code(reader->get(), 0) != ARCHIVE_FILTER_BZIP2)
+            return fail(ErrorKind::Integrity, fmt::format("{}: not bzip2-compressed", input_.label));
         return walk_tar(reader->get(), MemberRole::Whole, input_.label);
     }
 
@@ -195,6 +204,8 @@ private:
         if (archive_read_open2(tar->get(), &stream, nullptr, read_member, nullptr, nullptr) != ARCHIVE_OK)
             return fail(ErrorKind::Integrity,
                         fmt::format("{}: not a zstd-compressed tarball: {}", context, archive_message(tar->get())));
+        if (archive_filter_code(tar->get(), 0) != ARCHIVE_FILTER_ZSTD)
+            return fail(ErrorKind::Integrity, fmt::format("{}: not a zstd-compressed tarball", context));
         return walk_tar(tar->get(), role, context);
     }
 
@@ -272,8 +283,10 @@ private:
         }
         if (role == MemberRole::Info && !is_info_path(entry.path))
             return fail(refuse(context, entry.raw_path, "the info tarball may only hold info/"));
-        if (role == MemberRole::Payload && is_info_path(entry.path))
-            return fail(refuse(context, entry.raw_path, "the pkg tarball must not hold info/ (it would replace the metadata)"));
+        // conda-forge packages do carry info/licenses/ in the pkg tarball, but the metadata
+        // envctl parses must come from the info tarball alone.
+        if (role == MemberRole::Payload && is_parsed_metadata(entry.path))
+            return fail(refuse(context, entry.raw_path, "the pkg tarball must not replace the package metadata"));
         if (entry.kind == EntryKind::File) {
             const auto size = archive_entry_size_is_set(raw) ? archive_entry_size(raw) : 0;
             if (size < 0) return fail(refuse(context, entry.raw_path, "negative size"));

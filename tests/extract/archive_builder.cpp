@@ -11,19 +11,19 @@ namespace envctl::test {
 
 namespace fs = std::filesystem;
 
-TestEntry file(std::string path, std::string data, unsigned mode) {
+TestEntry tar_file(std::string path, std::string data, unsigned mode) {
     return TestEntry{std::move(path), TestEntry::Type::File, std::move(data), {}, mode};
 }
-TestEntry directory(std::string path, unsigned mode) {
+TestEntry tar_dir(std::string path, unsigned mode) {
     return TestEntry{std::move(path), TestEntry::Type::Directory, {}, {}, mode};
 }
-TestEntry symlink(std::string path, std::string target) {
+TestEntry tar_symlink(std::string path, std::string target) {
     return TestEntry{std::move(path), TestEntry::Type::Symlink, {}, std::move(target), 0777};
 }
-TestEntry hardlink(std::string path, std::string target) {
+TestEntry tar_hardlink(std::string path, std::string target) {
     return TestEntry{std::move(path), TestEntry::Type::Hardlink, {}, std::move(target), 0644};
 }
-TestEntry special(std::string path, TestEntry::Type type) { return TestEntry{std::move(path), type, {}, {}, 0644}; }
+TestEntry tar_special(std::string path, TestEntry::Type type) { return TestEntry{std::move(path), type, {}, {}, 0644}; }
 
 std::vector<TestEntry> info_entries(const std::string& name, const std::vector<TestEntry>& payload) {
     std::string paths = R"({"paths_version": 1, "paths": [)";
@@ -39,7 +39,7 @@ std::vector<TestEntry> info_entries(const std::string& name, const std::vector<T
     paths += "]}";
     const std::string index = R"({"name": ")" + name +
                               R"(", "version": "1.0", "build": "0", "build_number": 0, "depends": [], "subdir": "noarch"})";
-    return {file("info/index.json", index), file("info/paths.json", paths)};
+    return {tar_file("info/index.json", index), tar_file("info/paths.json", paths)};
 }
 
 namespace {
@@ -115,7 +115,8 @@ std::string make_zip(const std::vector<ZipMember>& members) {
     check(writer, archive_write_set_bytes_in_last_block(writer, 1));
     check(writer, archive_write_open(writer, &out, nullptr, append_to_string, nullptr));
     for (const auto& member : members) {
-        check(writer, archive_write_set_format_option(writer, "zip", "compression", member.deflate ? "deflate" : "store"));
+        check(writer, member.deflate ? archive_write_zip_set_compression_deflate(writer)
+                                     : archive_write_zip_set_compression_store(writer));
         archive_entry* header = archive_entry_new();
         archive_entry_set_pathname(header, member.name.c_str());
         archive_entry_set_filetype(header, AE_IFREG);

@@ -18,11 +18,11 @@ struct TestEntry {
     long mtime = 1700000000;
 };
 
-TestEntry file(std::string path, std::string data, unsigned mode = 0644);
-TestEntry directory(std::string path, unsigned mode = 0755);
-TestEntry symlink(std::string path, std::string target);
-TestEntry hardlink(std::string path, std::string target);
-TestEntry special(std::string path, TestEntry::Type type);
+TestEntry tar_file(std::string path, std::string data, unsigned mode = 0644);
+TestEntry tar_dir(std::string path, unsigned mode = 0755);
+TestEntry tar_symlink(std::string path, std::string target);
+TestEntry tar_hardlink(std::string path, std::string target);
+TestEntry tar_special(std::string path, TestEntry::Type type);
 
 // info/index.json for name-version-build, and info/paths.json listing `payload` files.
 std::vector<TestEntry> info_entries(const std::string& name, const std::vector<TestEntry>& payload);
