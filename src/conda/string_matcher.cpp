@@ -1,0 +1,82 @@
+#include "envctl/conda/string_matcher.hpp"
+
+#include <fmt/format.h>
+
+namespace envctl::conda {
+
+namespace {
+constexpr std::size_t kMaxRegexLength = 1000;
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+bool glob_match_icase(std::string_view pattern, std::string_view text) {
+    // Iterative matcher with single-star backtracking: O(|pattern| * |text|) at worst.
+    std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] != '*' && lower(pattern[p]) == lower(text[t])) {
+            ++p;
+            ++t;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = t;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            t = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+Result<StringMatcher> StringMatcher::parse(std::string_view pattern) {
+    StringMatcher matcher;
+    if (pattern.empty()) return fail(ErrorKind::Input, "empty pattern (use '*' to match anything)");
+    if (pattern.find_first_not_of('*') == std::string_view::npos) return matcher;
+    matcher.pattern_ = std::string(pattern);
+    if (pattern.front() == '^' || pattern.back() == '$') {
+        if (pattern.size() < 2 || pattern.front() != '^' || pattern.back() != '$')
+            return fail(ErrorKind::Input, fmt::format("invalid pattern '{}': a regular expression must start with '^' and end with '$'", pattern));
+        if (pattern.size() > kMaxRegexLength)
+            return fail(ErrorKind::Input, fmt::format("regular expression longer than {} characters", kMaxRegexLength));
+        try {
+            matcher.regex_ = std::make_shared<const std::regex>(matcher.pattern_, std::regex::ECMAScript | std::regex::icase);
+        } catch (const std::regex_error& error) {
+            return fail(ErrorKind::Input, fmt::format("invalid regular expression '{}': {}", pattern, error.what()));
+        }
+        matcher.kind_ = Kind::Regex;
+    } else if (pattern.find('*') != std::string_view::npos) {
+        matcher.kind_ = Kind::Glob;
+    } else {
+        matcher.kind_ = Kind::Exact;
+    }
+    return matcher;
+}
+
+StringMatcher StringMatcher::exactly(std::string_view text) {
+    StringMatcher matcher;
+    matcher.kind_ = Kind::Exact;
+    matcher.pattern_ = std::string(text);
+    return matcher;
+}
+
+bool StringMatcher::matches(std::string_view text) const {
+    switch (kind_) {
+        case Kind::Any: return true;
+        case Kind::Exact: return iequals(pattern_, text);
+        case Kind::Glob: return glob_match_icase(pattern_, text);
+        case Kind::Regex: return std::regex_search(text.begin(), text.end(), *regex_);
+    }
+    return false;
+}
+
+}  // namespace envctl::conda
