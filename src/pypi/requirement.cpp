@@ -15,6 +15,20 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 bool is_name_char(char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; }
 
+// "scheme://authority..." or "file:..." (local paths need file:). Like packaging, this rejects
+// relative references, which only make sense inside a file that gives them a base.
+bool is_absolute_url(std::string_view url) {
+    const auto colon = url.find(':');
+    const bool letter_first = !url.empty() && ((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z'));
+    if (colon == std::string_view::npos || !letter_first) return false;
+    for (char c : url.substr(0, colon)) {
+        if (!is_alnum(c) && c != '+' && c != '-' && c != '.') return false;
+    }
+    const auto rest = url.substr(colon + 1);
+    if (url.substr(0, colon) == "file") return !rest.empty();
+    return rest.size() > 2 && rest.substr(0, 2) == "//";
+}
+
 class RequirementParser {
 public:
     explicit RequirementParser(std::string_view text) : text_(text) {}
@@ -104,7 +118,11 @@ private:
         const auto start = pos_;
         while (pos_ < text_.size() && !is_space(text_[pos_])) ++pos_;
         if (pos_ == start) return detail::syntax_error("expected a URL after '@'", pos_);
-        requirement.url = std::string(text_.substr(start, pos_ - start));
+        const auto url = text_.substr(start, pos_ - start);
+        if (!is_absolute_url(url))
+            return detail::syntax_error("expected an absolute URL such as https://host/file.whl or file:///path after '@'",
+                                        start);
+        requirement.url = std::string(url);
         // A URL may contain ';', so a marker after it must be separated by whitespace.
         return {};
     }
@@ -122,6 +140,11 @@ private:
             ++pos_;
             end = close;
             resume = close + 1;
+            skip_spaces();
+            if (pos_ == end) {  // "name ()" means no constraint
+                pos_ = resume;
+                return SpecifierSet{};
+            }
         }
         std::vector<Specifier> clauses;
         while (true) {

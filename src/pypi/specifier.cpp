@@ -74,6 +74,8 @@ Result<Specifier> Specifier::parse(std::string_view text) {
     }
 
     if (op == SpecifierOperator::ArbitraryEqual) {
+        if (operand.find_first_of(";)") != std::string_view::npos)
+            return invalid(clause, "the string after '===' may not contain ';' or ')'");
         Specifier specifier(op, Version::from_release(std::array<std::uint64_t, 1>{0}));
         specifier.arbitrary_ = std::string(operand);
         return specifier;

@@ -133,9 +133,11 @@ private:
         return best;
     }
 
-    // After a keyword: "[-_.]?N" or nothing (N = 0); the separator is only taken before digits.
+    // After a keyword: "[-_.]?N?" with N = 0 when absent. As in the specification's regular
+    // expression the separator is taken even without digits ("1.0a." is 1.0a0); leaving it would
+    // never let a later part match where taking it does not.
     Result<std::uint64_t> optional_number() {
-        if (is_separator(peek()) && is_digit(peek(1))) ++pos_;
+        if (is_separator(peek())) ++pos_;
         if (!is_digit(peek())) return std::uint64_t{0};
         return number();
     }

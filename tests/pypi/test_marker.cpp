@@ -12,15 +12,15 @@ bool eval(std::string_view marker, const MarkerEnvironment& env) { return Marker
 }  // namespace
 
 TEST_CASE("marker environments for conda subdirs") {
-    const auto linux = target("linux-64", "3.11");
-    CHECK(linux.os_name == "posix");
-    CHECK(linux.sys_platform == "linux");
-    CHECK(linux.platform_system == "Linux");
-    CHECK(linux.platform_machine == "x86_64");
-    CHECK(linux.python_version == "3.11");
-    CHECK(linux.python_full_version == "3.11.0");
-    CHECK(linux.implementation_name == "cpython");
-    CHECK(linux.platform_python_implementation == "CPython");
+    const auto on_linux = target("linux-64", "3.11");
+    CHECK(on_linux.os_name == "posix");
+    CHECK(on_linux.sys_platform == "linux");
+    CHECK(on_linux.platform_system == "Linux");
+    CHECK(on_linux.platform_machine == "x86_64");
+    CHECK(on_linux.python_version == "3.11");
+    CHECK(on_linux.python_full_version == "3.11.0");
+    CHECK(on_linux.implementation_name == "cpython");
+    CHECK(on_linux.platform_python_implementation == "CPython");
     const auto mac = target("osx-arm64", "3.12.4");
     CHECK(mac.sys_platform == "darwin");
     CHECK(mac.platform_system == "Darwin");
@@ -43,40 +43,40 @@ TEST_CASE("marker environments for conda subdirs") {
 }
 
 TEST_CASE("markers evaluate per target") {
-    const auto linux = target("linux-64", "3.11");
+    const auto on_linux = target("linux-64", "3.11");
     const auto mac = target("osx-arm64", "3.8.10");
     const auto windows = target("win-64", "3.10");
 
-    CHECK(eval("python_version >= \"3.8\"", linux));
+    CHECK(eval("python_version >= \"3.8\"", on_linux));
     // PEP 440 comparison, not string comparison ("3.11" < "3.9" as strings).
-    CHECK(eval("python_version > \"3.9\"", linux));
+    CHECK(eval("python_version > \"3.9\"", on_linux));
     CHECK_FALSE(eval("python_version > \"3.9\"", mac));
     CHECK(eval("python_version < '3.10'", mac));
-    CHECK(eval("'3.9' <= python_version", linux));
-    CHECK(eval("python_version ~= \"3.8\"", linux));
-    CHECK(eval("python_version == \"3.*\"", linux));
-    CHECK_FALSE(eval("python_version == \"3.1\"", linux));
-    CHECK(eval("python_version === \"3.11\"", linux));
+    CHECK(eval("'3.9' <= python_version", on_linux));
+    CHECK(eval("python_version ~= \"3.8\"", on_linux));
+    CHECK(eval("python_version == \"3.*\"", on_linux));
+    CHECK_FALSE(eval("python_version == \"3.1\"", on_linux));
+    CHECK(eval("python_version === \"3.11\"", on_linux));
     CHECK(eval("python_full_version >= \"3.8.10\"", mac));
-    CHECK_FALSE(eval("python_full_version >= \"3.11.4\"", linux));
+    CHECK_FALSE(eval("python_full_version >= \"3.11.4\"", on_linux));
 
-    CHECK(eval("sys_platform == \"linux\"", linux));
+    CHECK(eval("sys_platform == \"linux\"", on_linux));
     CHECK(eval("sys_platform == 'win32' and platform_machine == 'AMD64'", windows));
     CHECK(eval("platform_machine in \"x86_64 AMD64\"", windows));
     CHECK_FALSE(eval("platform_machine in \"x86_64 AMD64\"", mac));
     CHECK(eval("platform_machine not in \"x86_64 AMD64\"", mac));
-    CHECK(eval("'lin' in sys_platform", linux));
+    CHECK(eval("'lin' in sys_platform", on_linux));
     CHECK(eval("os_name == \"nt\" or sys_platform == \"darwin\"", mac));
-    CHECK(eval("platform_system != \"Windows\"", linux));
+    CHECK(eval("platform_system != \"Windows\"", on_linux));
     CHECK(eval("implementation_name == \"cpython\" and platform_python_implementation == 'CPython'", windows));
     // Legacy spellings.
-    CHECK(eval("python_implementation == 'CPython'", linux));
-    CHECK(eval("os.name == 'posix' and sys.platform == 'linux' and platform.machine == 'x86_64'", linux));
+    CHECK(eval("python_implementation == 'CPython'", on_linux));
+    CHECK(eval("os.name == 'posix' and sys.platform == 'linux' and platform.machine == 'x86_64'", on_linux));
     // Values that are not versions compare as strings; ~= has no string meaning.
-    CHECK_FALSE(eval("platform_release >= \"5\"", linux));
-    CHECK(eval("platform_release == ''", linux));
-    CHECK(eval("sys_platform > \"darwin\"", linux));
-    CHECK_FALSE(eval("'abc' ~= platform_system", linux));
+    CHECK_FALSE(eval("platform_release >= \"5\"", on_linux));
+    CHECK(eval("platform_release == ''", on_linux));
+    CHECK(eval("sys_platform > \"darwin\"", on_linux));
+    CHECK_FALSE(eval("'abc' ~= platform_system", on_linux));
 }
 
 TEST_CASE("marker precedence: and binds tighter than or") {

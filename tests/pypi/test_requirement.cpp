@@ -49,19 +49,22 @@ TEST_CASE("requirement parts") {
     r = R("foo[]");
     CHECK(r.extras.empty());
     CHECK(R("  torch==2.1.0+cu121  ").specifier.to_string() == "==2.1.0+cu121");
+    CHECK(R("Foo.Bar ()").specifier.empty());
+    CHECK(R("pkg @ git+https://github.com/o/r.git@v1.0").url == "git+https://github.com/o/r.git@v1.0");
+    CHECK(R("pkg @ file:/abs/pkg-1.0-py3-none-any.whl").url == "file:/abs/pkg-1.0-py3-none-any.whl");
 }
 
 TEST_CASE("requirements apply per target") {
-    auto linux = MarkerEnvironment::for_target("linux-64", "3.11").value();
+    auto on_linux = MarkerEnvironment::for_target("linux-64", "3.11").value();
     auto windows = MarkerEnvironment::for_target("win-64", "3.11").value();
     auto r = R("pywin32>=300; sys_platform == 'win32'");
-    CHECK_FALSE(r.applies_to(linux));
+    CHECK_FALSE(r.applies_to(on_linux));
     CHECK(r.applies_to(windows));
-    CHECK(R("numpy").applies_to(linux));
+    CHECK(R("numpy").applies_to(on_linux));
     auto test_only = R("pytest; extra == 'test'");
-    CHECK_FALSE(test_only.applies_to(linux));
-    linux.extras = {"test"};
-    CHECK(test_only.applies_to(linux));
+    CHECK_FALSE(test_only.applies_to(on_linux));
+    on_linux.extras = {"test"};
+    CHECK(test_only.applies_to(on_linux));
 }
 
 TEST_CASE("invalid requirements point at the column") {
@@ -83,6 +86,9 @@ TEST_CASE("invalid requirements point at the column") {
         {"foo $", "expected a version specifier, '@ URL'", 5},
         {"foo; ", "expected a marker expression", 6},
         {"foo>=1.0+local", "local versions", 4},
+        {"foo @ ./dist/foo-1.0-py3-none-any.whl", "expected an absolute URL", 7},
+        {"foo @ 1.0https://x.org/a.whl", "expected an absolute URL", 7},
+        {"foo ===bar)", "may not contain ';' or ')'", 5},
     };
     for (const auto& [text, reason, column] : cases) {
         INFO(text);

@@ -28,6 +28,9 @@ TEST_CASE("PEP 440 normalization table") {
         {"v1!2.0.0rc1.post2.dev3+local.9", "1!2.0.0rc1.post2.dev3+local.9"},
         {"1.0a1-1", "1.0a1.post1"},  {"1.0.post.dev1", "1.0.post0.dev1"},
         {"1.0a.post1", "1.0a0.post1"},
+        // Separators after a keyword are taken even without a number, as the regular expression does.
+        {"9c.", "9rc0"},             {"1.0beta-", "1.0b0"},     {"2rev-dev.+01", "2.post0.dev0+1"},
+        {"0rc.-0", "0rc0.post0"},
     };
     for (const auto& [input, normalized] : table) {
         INFO(input);

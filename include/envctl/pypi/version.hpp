@@ -32,6 +32,9 @@ public:
     // ("1.0a" = "1.0a0") and implicit post releases ("1.0-1"). Numbers must fit 64 bits.
     static Result<Version> parse(std::string_view text);
 
+    // The version "0", so that records holding a version can be default-constructed.
+    Version() = default;
+
     // Builds "epoch!release" directly (release must not be empty).
     static Version from_release(std::span<const std::uint64_t> release, std::uint64_t epoch = 0);
 
@@ -70,7 +73,6 @@ public:
     static int compare_base(const Version& a, const Version& b);
 
 private:
-    Version() = default;
     void set_release(std::span<const std::uint64_t> segments);
     friend class VersionParser;
 
@@ -78,7 +80,7 @@ private:
     std::uint64_t epoch_ = 0;
     std::array<std::uint64_t, inline_release> release_inline_{};
     std::vector<std::uint64_t> release_heap_;  // used instead when there are more segments
-    std::uint32_t release_size_ = 0;
+    std::uint32_t release_size_ = 1;
     std::uint8_t pre_kind_ = 0;  // 0: none, else a PreReleaseKind
     bool has_post_ = false;
     bool has_dev_ = false;
