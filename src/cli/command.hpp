@@ -25,5 +25,6 @@ struct CommandContext {
 };
 
 void add_version_command(CommandContext context);
+void add_config_command(CommandContext context);
 
 }  // namespace envctl::cli

@@ -12,6 +12,7 @@ namespace {
 
 void add_commands(CommandContext context) {
     add_version_command(context);
+    add_config_command(context);
 }
 
 int run(int argc, char** argv) {
