@@ -441,7 +441,7 @@ std::string MatchSpec::str() const {
     bool exact = false;
     if (!version.is_any()) {
         const auto& nodes = version.nodes();
-        const auto op = nodes[0].op;
+        const auto op = nodes.front().op;
         using Op = VersionSpec::Op;
         if (version.is_exact()) {
             out += "==" + version.exact_version().str();

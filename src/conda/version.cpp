@@ -157,14 +157,15 @@ bool run_starts_with(const Run& candidate, const Run& prefix) {
 // ---------------------------------------------------------------------------------------------
 // Storage
 
-Version::Version() : text_("0"), size_(0), capacity_(kInline), local_begin_(0) {
+Version::Version() : text_("0"), size_(0), capacity_(kInline), local_begin_(0), numeric_(true) {
     push_atom(make_atom(kNumber, 0) | kSegmentStart);  // epoch 0
     push_atom(make_atom(kNumber, 0) | kSegmentStart);  // main version 0
     local_begin_ = size_;
 }
 
 Version::Version(const Version& other)
-    : text_(other.text_), size_(other.size_), capacity_(kInline), local_begin_(other.local_begin_) {
+    : text_(other.text_), size_(other.size_), capacity_(kInline), local_begin_(other.local_begin_),
+      numeric_(other.numeric_) {
     if (other.size_ > kInline) {
         heap_ = new std::uint64_t[other.size_];
         capacity_ = other.size_;
@@ -174,7 +175,7 @@ Version::Version(const Version& other)
 
 Version::Version(Version&& other) noexcept
     : text_(std::move(other.text_)), size_(other.size_), capacity_(other.capacity_),
-      local_begin_(other.local_begin_) {
+      local_begin_(other.local_begin_), numeric_(other.numeric_) {
     if (capacity_ > kInline) {
         heap_ = other.heap_;
         other.capacity_ = kInline;
@@ -200,6 +201,7 @@ Version& Version::operator=(Version&& other) noexcept {
     size_ = other.size_;
     capacity_ = other.capacity_;
     local_begin_ = other.local_begin_;
+    numeric_ = other.numeric_;
     if (capacity_ > kInline) {
         heap_ = other.heap_;
         other.capacity_ = kInline;
@@ -352,6 +354,11 @@ struct VersionParser {
         if (plus != std::string_view::npos) {
             if (auto status = part(plus + 1, text.size(), false, "local version after '+'"); !status) return status;
         }
+        const auto* atoms = version.atoms();
+        version.numeric_ = plus == std::string_view::npos &&
+                           std::all_of(atoms, atoms + version.size_, [](std::uint64_t atom) {
+                               return starts_segment(atom) && kind_of(atom) == kNumber;
+                           });
         return {};
     }
 };
@@ -384,6 +391,16 @@ std::size_t Version::segment_count() const {
 std::weak_ordering Version::compare(const Version& other) const {
     const auto* a = atoms();
     const auto* b = other.atoms();
+    if (numeric_ && other.numeric_) {
+        // Plain numeric versions: one number per segment, zero padded.
+        const std::size_t n = std::max(size_, other.size_);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto x = i < size_ ? payload_of(a[i]) : 0;
+            const auto y = i < other.size_ ? payload_of(b[i]) : 0;
+            if (x != y) return x < y ? std::weak_ordering::less : std::weak_ordering::greater;
+        }
+        return std::weak_ordering::equivalent;
+    }
     int c = compare_runs(Run{a, 0, local_begin_, text_}, Run{b, 0, other.local_begin_, other.text_});
     if (c == 0 && (has_local() || other.has_local()))
         c = compare_runs(Run{a, local_begin_, size_, text_}, Run{b, other.local_begin_, other.size_, other.text_});

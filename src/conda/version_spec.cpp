@@ -240,7 +240,7 @@ void print(const std::vector<VersionSpec::Node>& nodes, std::size_t index, std::
 
 }  // namespace
 
-VersionSpec::VersionSpec() : nodes_(1), text_("*") {}
+VersionSpec::VersionSpec() : text_("*") {}
 
 Result<VersionSpec> VersionSpec::parse(std::string_view text) {
     VersionSpecParser parser;
@@ -250,6 +250,7 @@ Result<VersionSpec> VersionSpec::parse(std::string_view text) {
     if (parser.peek() != '\0')
         return parser.error(fmt::format("unexpected '{}' at position {}", text[parser.pos], parser.pos + 1));
     VersionSpec spec;
+    if (parser.nodes.size() == 1 && parser.nodes[0].op == Op::Any) return spec;
     spec.nodes_ = std::move(parser.nodes);
     spec.text_.clear();
     print(spec.nodes_, 0, spec.text_);
@@ -258,13 +259,14 @@ Result<VersionSpec> VersionSpec::parse(std::string_view text) {
 
 VersionSpec VersionSpec::exactly(const Version& version) {
     VersionSpec spec;
+    spec.nodes_.resize(1);
     spec.nodes_[0].op = Op::Equal;
     spec.nodes_[0].version = version;
     spec.text_ = "==" + version.str();
     return spec;
 }
 
-bool VersionSpec::matches(const Version& version) const { return matches_at(0, version); }
+bool VersionSpec::matches(const Version& version) const { return nodes_.empty() || matches_at(0, version); }
 
 bool VersionSpec::matches_at(std::size_t index, const Version& version) const {
     const auto& node = nodes_[index];

@@ -68,6 +68,7 @@ private:
     std::uint16_t size_ = 0;
     std::uint16_t capacity_ = kInline;
     std::uint16_t local_begin_ = 0;  // index of the first local-version atom; size_ when none
+    bool numeric_ = false;           // only numbers, one per segment, no local part: "1.26.4"
     union {
         std::uint64_t inline_[kInline];
         std::uint64_t* heap_;

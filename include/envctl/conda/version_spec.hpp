@@ -59,14 +59,15 @@ public:
     // Canonical text: clauses as `==1.2`, `1.2.*`, `!=1.2.*`, `>=1.2`, ... joined by `,` and `|`
     // with parentheses only where needed. parse(str()) gives an equal spec.
     const std::string& str() const { return text_; }
-    bool is_any() const { return nodes_.size() == 1 && nodes_[0].op == Op::Any; }
+    bool is_any() const { return nodes_.empty() || (nodes_.size() == 1 && nodes_[0].op == Op::Any); }
     // A single `==v` clause; exact_version() is then that version.
     bool is_exact() const { return nodes_.size() == 1 && nodes_[0].op == Op::Equal; }
     // A single `v.*` clause (printed `=v` in match specs); starts_with_version() is then v.
     bool is_starts_with() const { return nodes_.size() == 1 && nodes_[0].op == Op::StartsWith; }
     const Version& exact_version() const { return nodes_[0].version; }
     const Version& starts_with_version() const { return nodes_[0].version; }
-    // The expression tree in prefix order (never empty), for solvers that translate specs.
+    // The expression tree in prefix order, for solvers that translate specs; empty when the
+    // spec matches everything.
     const std::vector<Node>& nodes() const { return nodes_; }
 
     friend bool operator==(const VersionSpec& a, const VersionSpec& b) { return a.text_ == b.text_; }
@@ -74,7 +75,7 @@ public:
 private:
     bool matches_at(std::size_t index, const Version& version) const;
 
-    std::vector<Node> nodes_;
+    std::vector<Node> nodes_;  // empty: any version
     std::string text_;
 
     friend struct VersionSpecParser;
