@@ -36,6 +36,14 @@ std::string normalize_name(std::string_view name) {
     return out;
 }
 
+std::string escape_name(std::string_view name) {
+    auto out = normalize_name(name);
+    for (auto& c : out) {
+        if (c == '-') c = '_';
+    }
+    return out;
+}
+
 bool is_valid_name(std::string_view name) {
     if (name.empty() || !is_alnum(name.front()) || !is_alnum(name.back())) return false;
     for (char c : name) {

@@ -140,6 +140,7 @@ TEST_CASE("PEP 503 name normalization") {
     CHECK(normalize_name("friendly--bard") == "friendly-bard");
     CHECK(normalize_name("FrIeNdLy-._.-bArD") == "friendly-bard");
     CHECK(names_equal("Zope.Interface", "zope-interface"));
+    CHECK(escape_name("Foo.Bar-baz") == "foo_bar_baz");
     CHECK_FALSE(names_equal("zope", "zope-interface"));
     CHECK(is_valid_name("a"));
     CHECK(is_valid_name("Friendly.Bard_2"));
