@@ -92,6 +92,12 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
         if (!transfer.body_started()) {
             long status = 0;
             curl_easy_getinfo(attempt.easy, CURLINFO_RESPONSE_CODE, &status);
+            if (transfer.is_file_url() && !transfer.headers().content_length) {
+                // No headers for file://, but libcurl knows the size: lets memory be reserved.
+                curl_off_t length = -1;
+                curl_easy_getinfo(attempt.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+                if (length >= 0) transfer.headers().content_length = static_cast<std::uint64_t>(length);
+            }
             if (!transfer.begin_body(status)) return 0;
         }
         return transfer.write(std::string_view(data, size * count)) ? size * count : 0;
@@ -198,10 +204,13 @@ std::vector<Result<TransferResult>> Downloader::Impl::run(std::vector<TransferRe
         int running = 0;
         if (const auto code = curl_multi_perform(multi, &running); code != CURLM_OK)
             throw std::runtime_error(fmt::format("libcurl multi interface failed: {}", curl_multi_strerror(code)));
+        const std::size_t finished_before = state.finished;
         drain_messages(state);
         report_progress(state, false);
         if (state.active.empty() && state.waiting.empty() && state.pending.empty()) break;
-        curl_multi_poll(multi, nullptr, 0, poll_timeout_ms(state), nullptr);
+        // Completions free slots: fill them at once instead of waiting for socket activity.
+        const bool slots_to_fill = state.finished != finished_before && !state.pending.empty();
+        if (!slots_to_fill) curl_multi_poll(multi, nullptr, 0, poll_timeout_ms(state), nullptr);
     }
 
     std::vector<Result<TransferResult>> out;
@@ -306,6 +315,7 @@ void Downloader::Impl::configure(Attempt& attempt) {
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    if (!options.reuse_connections) curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     if (request.accept_compressed) curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     if (!options.netrc_file.empty()) {
         std::error_code error;

@@ -53,6 +53,11 @@ struct NetworkOptions {
     std::map<std::string, std::string> proxy_servers;
     std::filesystem::path netrc_file;  // empty or missing file: no netrc
     bool fsync_files = true;           // fsync file destinations before renaming them into place
+    // Keep connections open for later transfers (HTTP keep-alive, HTTP/2). Turn off only for
+    // servers that stall reused connections: ../shared/tools/channel-server writes headers and
+    // body in two packets without TCP_NODELAY, so each response on a reused connection waits
+    // ~40 ms for the client's delayed ACK, while a new loopback connection costs ~0.1 ms.
+    bool reuse_connections = true;
 };
 
 // A consumer of body bytes as they arrive (decompressors, parsers).
