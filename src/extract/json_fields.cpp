@@ -23,11 +23,14 @@ Location location_in(std::string_view package, std::string_view file, std::strin
     return where;
 }
 
-// "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..." -> "syntax error ...".
+// "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..." -> "syntax error ...";
+// "[json.exception.out_of_range.406] number overflow ..." -> "number overflow ...".
 std::string parse_error_reason(const std::string& what) {
     const auto column = what.find("column ");
-    const auto colon = column == std::string::npos ? std::string::npos : what.find(": ", column);
-    return colon == std::string::npos ? what : what.substr(colon + 2);
+    if (const auto colon = column == std::string::npos ? column : what.find(": ", column); colon != std::string::npos)
+        return what.substr(colon + 2);
+    const auto bracket = what.find("] ");
+    return bracket == std::string::npos ? what : what.substr(bracket + 2);
 }
 
 }  // namespace
@@ -39,6 +42,9 @@ Result<json> parse_json_object(std::string_view text, std::string_view package, 
     } catch (const json::parse_error& error) {
         return fail(Error{ErrorKind::Integrity, fmt::format("invalid JSON: {}", parse_error_reason(error.what())),
                           location_in(package, file, text, error.byte), {}});
+    } catch (const json::exception& error) {  // e.g. out_of_range for a number that overflows
+        return fail(Error{ErrorKind::Integrity, fmt::format("invalid JSON: {}", parse_error_reason(error.what())),
+                          Location{fmt::format("{}/{}", package, file)}, {}});
     }
     if (!document.is_object())
         return fail(Error{ErrorKind::Integrity, "expected a JSON object", Location{fmt::format("{}/{}", package, file)}, {}});

@@ -53,6 +53,9 @@ TEST_CASE("index.json errors name the package, the file and the key") {
     CHECK_FALSE(parse_index_json(R"({"name":"a","version":"1","build":"0","noarch":"weird"})", "a"));
     CHECK_FALSE(parse_index_json(R"({"name":"a","version":"1","build":"0","build_number":-1})", "a"));
     CHECK_FALSE(parse_index_json("[]", "a"));
+    const auto overflow = parse_index_json(R"({"name":"a","version":"1","build":"0","build_number":1E999})", "a");
+    REQUIRE_FALSE(overflow);
+    CHECK_THAT(overflow.error().message, Catch::Contains("number overflow"));
 }
 
 TEST_CASE("paths.json: every field of a path entry") {
