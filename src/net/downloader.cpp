@@ -10,11 +10,13 @@
 #include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "curl_errors.hpp"
+#include "finisher.hpp"
 #include "envctl/util/strings.hpp"
 #include "envctl/util/url.hpp"
 #include "http.hpp"
@@ -54,6 +56,7 @@ namespace {
 constexpr long receive_buffer_bytes = 256 * 1024;
 constexpr auto progress_interval = std::chrono::milliseconds(100);
 constexpr int poll_interval_ms = 100;  // the cancellation latency
+constexpr std::size_t finisher_threads = 4;
 
 void initialise_curl_once() {
     static std::once_flag once;
@@ -130,6 +133,7 @@ struct Downloader::Impl {
     std::vector<CURL*> idle_handles;
     std::mt19937_64 random{std::random_device{}()};
     RunState* current = nullptr;
+    std::unique_ptr<detail::Finisher> finisher;
 
     explicit Impl(NetworkOptions options_in) : options(std::move(options_in)) {
         initialise_curl_once();
@@ -141,9 +145,11 @@ struct Downloader::Impl {
         curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, connections);
         curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, connections);
         curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, connections * 2);
+        finisher = std::make_unique<detail::Finisher>(finisher_threads, [this] { curl_multi_wakeup(multi); });
     }
 
     ~Impl() {
+        finisher.reset();  // joins its threads, which wake the multi handle
         for (CURL* easy : idle_handles) curl_easy_cleanup(easy);
         curl_multi_cleanup(multi);
     }
@@ -156,6 +162,8 @@ private:
     void start(RunState& state, std::unique_ptr<Transfer> transfer);
     void configure(Attempt& attempt);
     void drain_messages(RunState& state);
+    void collect_finished(RunState& state);
+    bool all_done(const RunState& state) const;
     void attempt_done(RunState& state, std::unique_ptr<Attempt> attempt, CURLcode code);
     void retry(RunState& state, std::unique_ptr<Transfer> transfer, std::string cause);
     void finish(RunState& state, std::unique_ptr<Transfer> transfer, Result<TransferResult> result);
@@ -190,24 +198,28 @@ std::vector<Result<TransferResult>> Downloader::Impl::run(std::vector<TransferRe
         RunState& state;
         ~Cleanup() {
             impl.abandon_active(state);
+            while (impl.finisher->outstanding() > 0) {
+                impl.finisher->take();
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
             impl.current = nullptr;
         }
     } cleanup{*this, state};
 
     while (true) {
-        if (state.callbacks.cancel && state.callbacks.cancel->cancelled()) {
-            cancel_all(state);
-            break;
-        }
-        start_ready(state);
-        if (state.active.empty() && state.waiting.empty() && state.pending.empty()) break;
+        if (state.callbacks.cancel && state.callbacks.cancel->cancelled())
+            cancel_all(state);  // files being finished still complete
+        else
+            start_ready(state);
+        if (all_done(state)) break;
         int running = 0;
         if (const auto code = curl_multi_perform(multi, &running); code != CURLM_OK)
             throw std::runtime_error(fmt::format("libcurl multi interface failed: {}", curl_multi_strerror(code)));
         const std::size_t finished_before = state.finished;
         drain_messages(state);
+        collect_finished(state);
         report_progress(state, false);
-        if (state.active.empty() && state.waiting.empty() && state.pending.empty()) break;
+        if (all_done(state)) break;
         // Completions free slots: fill them at once instead of waiting for socket activity.
         const bool slots_to_fill = state.finished != finished_before && !state.pending.empty();
         if (!slots_to_fill) curl_multi_poll(multi, nullptr, 0, poll_timeout_ms(state), nullptr);
@@ -217,6 +229,14 @@ std::vector<Result<TransferResult>> Downloader::Impl::run(std::vector<TransferRe
     out.reserve(state.results.size());
     for (auto& result : state.results) out.push_back(std::move(*result));
     return out;
+}
+
+bool Downloader::Impl::all_done(const RunState& state) const {
+    return state.active.empty() && state.waiting.empty() && state.pending.empty() && finisher->outstanding() == 0;
+}
+
+void Downloader::Impl::collect_finished(RunState& state) {
+    for (auto& finished : finisher->take()) finish(state, std::move(finished.transfer), std::move(finished.result));
 }
 
 int Downloader::Impl::poll_timeout_ms(const RunState& state) const {
@@ -423,11 +443,19 @@ void Downloader::Impl::attempt_done(RunState& state, std::unique_ptr<Attempt> at
             retry(state, std::move(transfer), *truncated);
             return;
         }
-        auto result = transfer->complete(status);
-        if (result) {
-            result->final_url = final_url;
-            if (file_time >= 0) result->last_modified = detail::http_date(file_time);
+        auto complete = [status, final_url, file_time](Transfer& done) {
+            auto result = done.complete(status);
+            if (result) {
+                result->final_url = final_url;
+                if (file_time >= 0) result->last_modified = detail::http_date(file_time);
+            }
+            return result;
+        };
+        if (std::holds_alternative<ToFile>(transfer->request().destination)) {
+            finisher->submit(std::move(transfer), complete);  // fsync, close and rename off the loop
+            return;
         }
+        auto result = complete(*transfer);
         finish(state, std::move(transfer), std::move(result));
         return;
     }

@@ -66,7 +66,6 @@ NetworkOptions test_options() {
     options.backoff_factor = 0.01;
     options.max_backoff_secs = 0.05;
     options.read_timeout_secs = 10;
-    options.fsync_files = false;
     return options;
 }
 
