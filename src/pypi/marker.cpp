@@ -69,6 +69,15 @@ bool is_set_variable(const Marker::Operand& operand) {
            (operand.variable == MarkerVariable::Extras || operand.variable == MarkerVariable::DependencyGroups);
 }
 
+// A cheap test before trying a literal as a version: PEP 440 versions start with a digit,
+// after optional blanks and "v". Saves building error messages for "win32" and the like.
+bool looks_like_version(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size() && is_space(text[i])) ++i;
+    if (i < text.size() && (text[i] == 'v' || text[i] == 'V')) ++i;
+    return i < text.size() && text[i] >= '0' && text[i] <= '9';
+}
+
 bool ascii_iequals(std::string_view a, std::string_view b) {
     auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
@@ -205,7 +214,7 @@ private:
         const bool version_operator = *op != MarkerOperator::In && *op != MarkerOperator::NotIn &&
                                       *op != MarkerOperator::ArbitraryEqual;
         const bool names_extra = (node.lhs.is_variable && node.lhs.variable == MarkerVariable::Extra);
-        if (version_operator && !node.rhs.is_variable && !names_extra) {
+        if (version_operator && !node.rhs.is_variable && !names_extra && looks_like_version(node.rhs.literal)) {
             auto specifier = Specifier::parse(fmt::format("{}{}", marker_operator_text(*op), node.rhs.literal));
             if (specifier) node.literal_specifier = std::move(*specifier);
         }
@@ -368,13 +377,13 @@ bool evaluate_comparison(const Marker::Node& node, const MarkerEnvironment& env,
 
     std::optional<Specifier> parsed;
     const Specifier* specifier = node.literal_specifier ? &*node.literal_specifier : nullptr;
-    if (specifier == nullptr && node.rhs.is_variable) {
+    if (specifier == nullptr && node.rhs.is_variable && looks_like_version(rhs)) {
         if (auto s = Specifier::parse(fmt::format("{}{}", marker_operator_text(node.op), rhs))) {
             parsed = std::move(*s);
             specifier = &*parsed;
         }
     }
-    if (specifier != nullptr) {
+    if (specifier != nullptr && looks_like_version(lhs)) {
         if (auto version = Version::parse(lhs)) return specifier->contains(*version, true);
     }
     return compare_strings(node.op, lhs, rhs);

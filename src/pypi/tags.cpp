@@ -161,6 +161,7 @@ Result<TagSet> TagSet::for_target(const TagTarget& target) {
 
     TagSet set;
     auto& tags = set.tags_;
+    tags.reserve(platforms.size() * (python->minor + 18) + 16);
     const auto major = python->major;
     const auto minor = python->minor;
     const std::string interpreter = fmt::format("cp{}{}", major, minor);

@@ -60,7 +60,7 @@ public:
         if (!is_digit(peek())) return error(fmt::format("expected a release number at position {}", pos_ + 1));
 
         Version version;
-        std::vector<std::uint64_t> release;
+        version.release_size_ = 0;
         auto first = number();
         if (!first) return fail(std::move(first.error()));
         if (peek() == '!') {
@@ -70,17 +70,16 @@ public:
                 return error(fmt::format("expected a release number after the epoch at position {}", pos_ + 1));
             auto major = number();
             if (!major) return fail(std::move(major.error()));
-            release.push_back(*major);
+            version.append_release(*major);
         } else {
-            release.push_back(*first);
+            version.append_release(*first);
         }
         while (peek() == '.' && is_digit(peek(1))) {
             ++pos_;
             auto segment = number();
             if (!segment) return fail(std::move(segment.error()));
-            release.push_back(*segment);
+            version.append_release(*segment);
         }
-        version.set_release(release);
 
         if (auto status = pre_release(version); !status) return fail(std::move(status.error()));
         if (auto status = post_release(version); !status) return fail(std::move(status.error()));
@@ -146,12 +145,12 @@ private:
         const std::size_t at = pos_ + (is_separator(peek()) ? 1 : 0);
         const std::size_t length = keyword_at(at, {"alpha", "a", "beta", "b", "preview", "pre", "c", "rc"});
         if (length == 0) return {};
-        const auto keyword = to_keyword(at, length);
+        // alpha/a, beta/b and c/rc/pre/preview differ in their first letter.
+        const char first = lower(text_[at]);
         pos_ = at + length;
-        version.pre_kind_ = static_cast<std::uint8_t>(keyword == "a" || keyword == "alpha" ? PreReleaseKind::Alpha
-                                                      : keyword == "b" || keyword == "beta"
-                                                          ? PreReleaseKind::Beta
-                                                          : PreReleaseKind::ReleaseCandidate);
+        version.pre_kind_ = static_cast<std::uint8_t>(first == 'a'   ? PreReleaseKind::Alpha
+                                                      : first == 'b' ? PreReleaseKind::Beta
+                                                                     : PreReleaseKind::ReleaseCandidate);
         auto value = optional_number();
         if (!value) return fail(std::move(value.error()));
         version.pre_number_ = *value;
@@ -214,12 +213,6 @@ private:
         return {};
     }
 
-    std::string to_keyword(std::size_t at, std::size_t length) const {
-        std::string keyword(text_.substr(at, length));
-        for (auto& c : keyword) c = lower(c);
-        return keyword;
-    }
-
     std::string_view text_;
     std::size_t pos_ = 0;
 };
@@ -234,13 +227,19 @@ Version Version::from_release(std::span<const std::uint64_t> release, std::uint6
 }
 
 void Version::set_release(std::span<const std::uint64_t> segments) {
-    release_size_ = static_cast<std::uint32_t>(segments.size());
-    if (segments.size() <= inline_release) {
-        std::copy(segments.begin(), segments.end(), release_inline_.begin());
-        release_heap_.clear();
-    } else {
-        release_heap_.assign(segments.begin(), segments.end());
+    release_size_ = 0;
+    release_heap_.clear();
+    for (auto segment : segments) append_release(segment);
+}
+
+void Version::append_release(std::uint64_t segment) {
+    if (release_size_ < inline_release) {
+        release_inline_[release_size_++] = segment;
+        return;
     }
+    if (release_size_ == inline_release) release_heap_.assign(release_inline_.begin(), release_inline_.end());
+    release_heap_.push_back(segment);
+    ++release_size_;
 }
 
 std::span<const std::uint64_t> Version::release() const {

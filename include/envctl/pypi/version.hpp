@@ -74,6 +74,7 @@ public:
 
 private:
     void set_release(std::span<const std::uint64_t> segments);
+    void append_release(std::uint64_t segment);
     friend class VersionParser;
 
     static constexpr std::size_t inline_release = 4;
