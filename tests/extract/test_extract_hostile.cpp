@@ -275,3 +275,35 @@ TEST_CASE("symlinks inside the package, hardlinks and sparse names extract faith
         CHECK(result->info.index.name == "pkg");
     }
 }
+
+TEST_CASE("archives written by the Python testkit (the fuzz seeds) get the same verdicts") {
+    // tests/fuzz/corpus/package_archive holds archives made by testkit/condapkg.py, each with
+    // one leading byte that tells the fuzzer how to read it: 0 .tar.bz2, 1 .conda, 2 plain tar.
+    const fs::path corpus = fs::path(ENVCTL_SOURCE_DIR) / "tests/fuzz/corpus/package_archive";
+    std::size_t checked = 0;
+    for (const auto& item : fs::directory_iterator(corpus)) {
+        const auto bytes = read_text(item.path());
+        if (bytes.empty() || bytes[0] == '\x02') continue;
+        const auto name = item.path().filename().string();
+        const auto format = bytes[0] == '\x01' ? ArchiveFormat::Conda : ArchiveFormat::TarBz2;
+        const bool benign = name.starts_with("valid") || name.starts_with("noarch-python") || name.starts_with("setuid");
+        INFO(name);
+        Sandbox sandbox;
+        const auto before = snapshot(sandbox.root.path());
+        const auto result = extract_package_from_memory(bytes_of(bytes.substr(1)), format, name, sandbox.destination);
+        if (benign) {
+            REQUIRE(result);
+            if (name.starts_with("setuid")) {
+                struct stat status {};
+                REQUIRE(::lstat((sandbox.destination / "bin/suid").c_str(), &status) == 0);
+                CHECK((status.st_mode & 07777) == 0755);
+            }
+        } else {
+            REQUIRE_FALSE(result);
+            CHECK(result.error().kind == ErrorKind::Integrity);
+            CHECK(snapshot(sandbox.root.path()) == before);
+        }
+        ++checked;
+    }
+    CHECK(checked >= 10);
+}
