@@ -26,5 +26,6 @@ struct CommandContext {
 
 void add_version_command(CommandContext context);
 void add_config_command(CommandContext context);
+void add_search_command(CommandContext context);
 
 }  // namespace envctl::cli

@@ -13,6 +13,7 @@ namespace {
 void add_commands(CommandContext context) {
     add_version_command(context);
     add_config_command(context);
+    add_search_command(context);
 }
 
 int run(int argc, char** argv) {

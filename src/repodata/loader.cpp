@@ -59,7 +59,10 @@ std::optional<FileIdentity> identity_of(const fs::path& file) {
 }
 
 Error with_label(Error error, const SubdirTask& task) {
-    return std::move(error).with_context(fmt::format("repodata of {} ({})", task.label, redact_url(task.url)));
+    const auto url = redact_url(task.url);
+    if (task.label.starts_with(redact_url(task.channel->base_url())))
+        return std::move(error).with_context(fmt::format("repodata of {}", url));
+    return std::move(error).with_context(fmt::format("repodata of {} ({})", task.label, url));
 }
 
 // Parses a local file (a cached body or a file:// channel's repodata) into the builder.
