@@ -70,23 +70,6 @@ std::vector<SubdirTask> make_tasks(std::span<const conda::Channel> channels, std
     return tasks;
 }
 
-// Runs `work(i)` for i in [0, count) on up to `threads` threads.
-template <class Work>
-void run_parallel(std::size_t count, std::size_t threads, Work&& work) {
-    threads = std::max<std::size_t>(1, std::min(threads, count));
-    if (threads == 1) {
-        for (std::size_t i = 0; i < count; ++i) work(i);
-        return;
-    }
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < threads; ++t)
-        pool.emplace_back([&] {
-            for (std::size_t i = next++; i < count; i = next++) work(i);
-        });
-    for (auto& thread : pool) thread.join();
-}
-
 std::size_t parallelism(const Options& options, std::size_t tasks) {
     if (options.parallel_subdirs) return options.parallel_subdirs;
     return std::min<std::size_t>(tasks, std::max(4u, std::thread::hardware_concurrency()));

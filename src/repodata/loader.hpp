@@ -1,7 +1,12 @@
 #pragma once
 // Internal: loading one channel subdir (monolithic repodata) through the HTTP cache, and the
 // shared plumbing (progress reporting, cache folder locks) of the loaders.
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <span>
+#include <thread>
+#include <vector>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -58,6 +63,29 @@ struct MonolithicOutcome {
 
 // Loads the whole subdir: a fresh cache, a 304, or a download parsed as it arrives.
 MonolithicOutcome load_monolithic(const SubdirTask& task, const Options& options, Reporter& reporter);
+
+std::vector<SubdirTask> make_tasks(std::span<const conda::Channel> channels, std::span<const std::string> subdirs);
+std::size_t parallelism(const Options& options, std::size_t tasks);
+// Turns per-task outcomes into the loaded subdirs or one error (offline gaps listed together).
+Result<std::vector<SubdirData>> gather(std::span<const SubdirTask> tasks, std::vector<MonolithicOutcome>& outcomes,
+                                       std::span<const conda::Channel> channels, Reporter& reporter);
+
+// Runs `work(i)` for i in [0, count) on up to `threads` threads.
+template <class Work>
+void run_parallel(std::size_t count, std::size_t threads, Work&& work) {
+    threads = std::max<std::size_t>(1, std::min(threads, count));
+    if (threads == 1) {
+        for (std::size_t i = 0; i < count; ++i) work(i);
+        return;
+    }
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t)
+        pool.emplace_back([&] {
+            for (std::size_t i = next++; i < count; i = next++) work(i);
+        });
+    for (auto& thread : pool) thread.join();
+}
 
 std::int64_t unix_now();
 std::filesystem::path subdir_folder(const Options& options, const std::string& url);
