@@ -19,6 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 Result<YAML::Node> parse_document(std::string_view text, std::string_view file_name) {
+    if (auto where = detail::invalid_utf8(text, std::string(file_name)))
+        return fail(Error{ErrorKind::Input, "not valid UTF-8 text", std::move(where), {}});
     try {
         auto root = YAML::Load(std::string(text));
         if (root && !root.IsNull() && !root.IsMap())

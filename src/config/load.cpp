@@ -96,6 +96,8 @@ Result<Layer> read_layer(const fs::path& file, bool is_envctl_file, const Enviro
                          std::vector<std::string>& warnings) {
     auto text = read_file(file);
     if (!text) return fail(text.error());
+    if (auto where = detail::invalid_utf8(*text, file.string()))
+        return fail(Error{ErrorKind::Input, "not valid UTF-8 text", std::move(where), {}});
     YAML::Node root;
     try {
         root = YAML::Load(*text);

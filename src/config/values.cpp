@@ -323,6 +323,44 @@ YAML::Node to_node(const Value& value) {
         value);
 }
 
+std::optional<Location> invalid_utf8(std::string_view text, const std::string& file) {
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        std::size_t length = 1;
+        std::uint32_t code = byte;
+        if (byte >= 0x80) {
+            if ((byte & 0xE0) == 0xC0) {
+                length = 2, code = byte & 0x1F;
+            } else if ((byte & 0xF0) == 0xE0) {
+                length = 3, code = byte & 0x0F;
+            } else if ((byte & 0xF8) == 0xF0) {
+                length = 4, code = byte & 0x07;
+            } else {
+                return Location{file, line, column};
+            }
+            if (i + length > text.size()) return Location{file, line, column};
+            for (std::size_t k = 1; k < length; ++k) {
+                const auto next = static_cast<unsigned char>(text[i + k]);
+                if ((next & 0xC0) != 0x80) return Location{file, line, column};
+                code = (code << 6) | (next & 0x3F);
+            }
+            static constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+            if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+                return Location{file, line, column};
+        }
+        if (byte == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+        i += length;
+    }
+    return std::nullopt;
+}
+
 }  // namespace detail
 
 namespace {

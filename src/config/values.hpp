@@ -17,4 +17,8 @@ Result<std::optional<Value>> parse_node(const KeyInfo& key, const YAML::Node& no
 // The node as a Value, for keys of the given type (used when writing files).
 YAML::Node to_node(const Value& value);
 
+// Config files are UTF-8 (YAML requires Unicode; yaml-cpp reads stray bytes inconsistently).
+// The position of the first invalid byte, or nullopt when `text` is valid UTF-8.
+std::optional<Location> invalid_utf8(std::string_view text, const std::string& file);
+
 }  // namespace envctl::config::detail

@@ -206,6 +206,11 @@ TEST_CASE("type errors name the file, line and key") {
     CHECK(loaded.error().message.starts_with("invalid YAML"));
     CHECK(loaded.error().location->file == sandbox.envctl_file().string());
 
+    sandbox.write(sandbox.envctl_file(), "offline: true\nchannels: [caf\xe9]\n");  // Latin-1, not UTF-8
+    loaded = config::load(sandbox.environment);
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().to_string() == sandbox.envctl_file().string() + ":2:15: not valid UTF-8 text");
+
     sandbox.write(sandbox.envctl_file(), "- just\n- a list\n");
     CHECK_FALSE(config::load(sandbox.environment));
 }

@@ -46,6 +46,10 @@ TEST_CASE("edits of empty, unterminated and flow-style documents") {
     CHECK(flow.find("offline: false") != std::string::npos);
     CHECK(flow.find("channels") != std::string::npos);
     CHECK_FALSE(edited_text("- a\n- b\n", "offline", Value{true}, "config.yml"));
+    auto not_utf8 = edited_text("channels:\n\xfe\xff\xff\xfe  - g # mc", "channels", std::nullopt, "config.yml");
+    REQUIRE_FALSE(not_utf8);
+    CHECK(not_utf8.error().to_string() == "config.yml:2:1: not valid UTF-8 text");
+    CHECK(edited_text("# caf\xc3\xa9 \xe2\x82\xac\n", "offline", Value{true}, "config.yml"));
     auto broken = edited_text("offline: [\n", "offline", Value{true}, "config.yml");
     REQUIRE_FALSE(broken);
     CHECK(broken.error().kind == ErrorKind::Input);
