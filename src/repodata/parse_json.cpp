@@ -147,6 +147,7 @@ struct JsonStreamParser::Impl {
     bool skip_escape = false;
     bool skip_started = false;
     bool skip_scalar = false;
+    Top after_skip = Top::CommaOrEnd;
 
     dom::parser parser;
     RawRecord raw;
@@ -575,6 +576,7 @@ Status JsonStreamParser::Impl::run() {
                 }
                 begin = at;
                 skip_started = false;
+                after_skip = Top::CommaOrEnd;
                 state = Top::SkipValue;
                 break;
             }
@@ -582,7 +584,7 @@ Status JsonStreamParser::Impl::run() {
                 auto done = skip_value();
                 if (!done) return fail(std::move(done.error()));
                 if (!*done) return {};
-                state = Top::CommaOrEnd;
+                state = after_skip;
                 break;
             }
             case Top::CommaOrEnd:
@@ -621,7 +623,14 @@ Status JsonStreamParser::Impl::run() {
                 break;
             case Top::RecordValue: {
                 if (!skip_space(at)) return begin = at, Status{};
-                if (buffer[at] != '{') return syntax(at, fmt::format("an object for record '{}'", filename));
+                if (buffer[at] != '{') {
+                    warn_skipped("not a JSON object");
+                    begin = at;
+                    skip_started = false;
+                    after_skip = Top::RecordCommaOrEnd;
+                    state = Top::SkipValue;
+                    break;
+                }
                 const char* stop = find_object_end(buffer.get() + at, buffer.get() + end);
                 if (!stop) {
                     if (end - at > kMaxWindow)
