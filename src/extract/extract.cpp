@@ -85,8 +85,15 @@ Status move_into_place(TemporaryDirectory& temporary, const fs::path& destinatio
                                            std::strerror(errno)));
 }
 
-Result<ExtractedPackage> extract_input(const detail::ArchiveInput& input, const fs::path& destination,
+// "cache/pkg/" and "cache/./pkg" name the same directory as "cache/pkg".
+fs::path without_trailing_slash(const fs::path& path) {
+    auto normal = path.lexically_normal();
+    return normal.has_filename() || !normal.has_parent_path() ? normal : normal.parent_path();
+}
+
+Result<ExtractedPackage> extract_input(const detail::ArchiveInput& input, const fs::path& requested_destination,
                                        const ExtractLimits& limits, ExistingDestination existing) {
+    const auto destination = without_trailing_slash(requested_destination);
     std::error_code error;
     if (existing == ExistingDestination::Fail && fs::exists(fs::symlink_status(destination, error)))
         return fail(Error{ErrorKind::Io, fmt::format("{} already exists", destination.string()), {},
@@ -176,7 +183,8 @@ Result<PackageInfo> inspect_package(const fs::path& archive, const ExtractLimits
     return parse_package_info(*files, package_stem(archive));
 }
 
-Result<PackageInfo> load_extracted_package(const fs::path& directory) {
+Result<PackageInfo> load_extracted_package(const fs::path& requested_directory) {
+    const auto directory = without_trailing_slash(requested_directory);
     const int root_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0) return fail(ErrorKind::Io, fmt::format("cannot open {}: {}", directory.string(), std::strerror(errno)));
     detail::FileDescriptor root(root_fd);

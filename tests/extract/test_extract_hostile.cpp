@@ -244,6 +244,14 @@ TEST_CASE("the destination appears complete or not at all") {
     REQUIRE(replaced);
     CHECK(read_text(sandbox.destination / "v") == "two");
     CHECK(snapshot(sandbox.cache).size() == snapshot(sandbox.destination).size() + 1);  // no leftovers
+    // A trailing slash names the same destination.
+    const auto slash = extract_package_from_memory(bytes_of(build(ArchiveFormat::Conda, {tar_file("v", "three")})),
+                                                   ArchiveFormat::Conda, "pkg-1.0-0.conda",
+                                                   sandbox.destination.string() + "/", {}, ExistingDestination::Replace);
+    REQUIRE(slash);
+    CHECK(read_text(sandbox.destination / "v") == "three");
+    CHECK(load_extracted_package(sandbox.destination.string() + "/").value().index.name == "pkg");
+    CHECK(snapshot(sandbox.cache).size() == snapshot(sandbox.destination).size() + 1);
     // A failed extraction leaves neither a destination nor a temporary directory.
     const auto failed = extract_bytes(Sandbox{}, build(ArchiveFormat::Conda, {tar_file("../x", "")}), ArchiveFormat::Conda);
     REQUIRE_FALSE(failed);
