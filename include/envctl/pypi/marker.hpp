@@ -84,6 +84,8 @@ public:
 
     friend bool operator==(const Marker& a, const Marker& b) { return a.to_string() == b.to_string(); }
 
+    // The parsed form, for tools that inspect markers: a tree of comparisons joined by and/or.
+    // A default-constructed Marker has no nodes and always holds.
     struct Operand {
         bool is_variable = false;
         MarkerVariable variable = MarkerVariable::OsName;
