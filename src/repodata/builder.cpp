@@ -300,6 +300,44 @@ struct StoreBuilder::Impl {
 
     RecordData& slot(std::size_t index) { return chunks[index / kRecordsPerChunk][index % kRecordsPerChunk]; }
 
+    // The previous record's values: consecutive records (builds of one package) mostly repeat
+    // them, and comparing is cheaper than hashing.
+    struct Memo {
+        std::string text;
+        std::uint32_t id = 0;
+        bool valid = false;
+    };
+    struct ListMemo {
+        std::vector<std::string> items;
+        std::uint32_t id = 0;
+        bool valid = false;
+    };
+    Memo name_memo, version_memo, license_memo, family_memo, subdir_memo;
+    ListMemo depends_memo, constrains_memo;
+
+    Result<std::uint32_t> remembered(Memo& memo, std::string_view value, std::string_view what) {
+        if (memo.valid && memo.text == value) return memo.id;
+        auto id = field(value, what);
+        if (!id) return id;
+        memo.text.assign(value);
+        memo.id = *id;
+        memo.valid = true;
+        return id;
+    }
+
+    Result<std::uint32_t> remembered_list(ListMemo& memo, const std::vector<std::string_view>& values,
+                                          std::string_view what) {
+        if (memo.valid && memo.items.size() == values.size() &&
+            std::equal(values.begin(), values.end(), memo.items.begin()))
+            return memo.id;
+        auto id = list(values, what);
+        if (!id) return id;
+        memo.items.assign(values.begin(), values.end());
+        memo.id = *id;
+        memo.valid = true;
+        return id;
+    }
+
     Result<std::uint32_t> field(std::string_view value, std::string_view what) {
         if (value.size() > kMaxStringBytes)
             return fail(ErrorKind::Input, fmt::format("'{}' is longer than {} bytes", what, kMaxStringBytes));
@@ -352,21 +390,21 @@ Status StoreBuilder::add(const RawRecord& record) {
         if (!id_) return tl::unexpected(std::move(id_.error())); \
         target = *id_;                                     \
     } while (false)
-    ENVCTL_FIELD(data.name, impl.field(record.name, "name"));
-    ENVCTL_FIELD(data.version, impl.field(record.version, "version"));
+    ENVCTL_FIELD(data.name, impl.remembered(impl.name_memo, record.name, "name"));
+    ENVCTL_FIELD(data.version, impl.remembered(impl.version_memo, record.version, "version"));
     if (impl.version_state.size() <= data.version) impl.version_state.resize(impl.strings.count() + 1024, 0);
     auto& state = impl.version_state[data.version];
     if (state == 0) state = conda::Version::parse(record.version) ? 1 : 2;
     if (state == 2) return fail(ErrorKind::Input, fmt::format("invalid version '{}'", record.version));
     ENVCTL_FIELD(data.build, impl.field(record.build, "build"));
-    ENVCTL_FIELD(data.license, impl.field(record.license, "license"));
-    ENVCTL_FIELD(data.license_family, impl.field(record.license_family, "license_family"));
-    ENVCTL_FIELD(data.subdir, impl.field(record.subdir, "subdir"));
+    ENVCTL_FIELD(data.license, impl.remembered(impl.license_memo, record.license, "license"));
+    ENVCTL_FIELD(data.license_family, impl.remembered(impl.family_memo, record.license_family, "license_family"));
+    ENVCTL_FIELD(data.subdir, impl.remembered(impl.subdir_memo, record.subdir, "subdir"));
     ENVCTL_FIELD(data.url, impl.field(record.url, "url"));
     ENVCTL_FIELD(data.python_site_packages_path,
                  impl.field(record.python_site_packages_path, "python_site_packages_path"));
-    ENVCTL_FIELD(data.depends, impl.list(record.depends, "depends"));
-    ENVCTL_FIELD(data.constrains, impl.list(record.constrains, "constrains"));
+    ENVCTL_FIELD(data.depends, impl.remembered_list(impl.depends_memo, record.depends, "depends"));
+    ENVCTL_FIELD(data.constrains, impl.remembered_list(impl.constrains_memo, record.constrains, "constrains"));
     ENVCTL_FIELD(data.track_features, impl.list(record.track_features, "track_features"));
     ENVCTL_FIELD(data.features, impl.list(record.features, "features"));
     // The file name: derived when it is name-version-build + a known extension.
