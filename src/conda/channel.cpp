@@ -61,6 +61,8 @@ std::string name_for_url(const std::string& base_url, const ChannelContext& cont
     return base_url;
 }
 
+}  // namespace
+
 std::string percent_decode(std::string_view text) {
     auto hex = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';
@@ -80,8 +82,6 @@ std::string percent_decode(std::string_view text) {
     }
     return out;
 }
-
-}  // namespace
 
 std::pair<std::string_view, std::string_view> split_channel_subdir(std::string_view text) {
     const auto slash = text.rfind('/');
@@ -126,6 +126,13 @@ Result<Channel> Channel::resolve(std::string_view input, const ChannelContext& c
 
     Channel channel;
     if (has_scheme(text)) {
+        const auto bad = std::find_if(text.begin(), text.end(), [](char c) {
+            const auto byte = static_cast<unsigned char>(c);
+            return byte <= 0x20 || byte == 0x7f || std::string_view("\"'<>`{}|\\^").find(c) != std::string_view::npos;
+        });
+        if (bad != text.end())
+            return fail(ErrorKind::Input, fmt::format("invalid channel URL '{}': character {} is not allowed in a URL",
+                                                      redact_url(text), static_cast<int>(static_cast<unsigned char>(*bad))));
         const auto [location, subdir] = split_channel_subdir(strip_trailing_slashes(text));
         if (!subdir.empty()) channel.platforms_.emplace_back(subdir);
         const auto parts = parse_url(location);

@@ -168,8 +168,47 @@ std::vector<std::string> split_features(std::string_view value) {
     return out;
 }
 
-Status set_channel(MatchSpec& spec, std::string_view text) {
+// A URL as printed: never with credentials.
+std::string printable_url(std::string_view url) {
+    std::string printed(url);
+    if (printed.find("://") == std::string::npos) return printed;
+    // Until nothing changes: a URL may hold more than one /t/<token> segment.
+    for (auto stripped = strip_credentials(printed); stripped != printed; stripped = strip_credentials(printed))
+        printed = std::move(stripped);
+    return printed;
+}
+
+// A channel as printed: without credentials and trailing slashes.
+std::string printable_channel(std::string_view channel) {
+    auto printed = printable_url(channel);
+    while (printed.size() > 1 && printed.back() == '/') printed.pop_back();
+    return printed;
+}
+
+Status set_channel(MatchSpec& spec, std::string_view text, const SpecError& error) {
     const auto [channel, subdir] = split_channel_subdir(trim(text));
+    const auto bad = std::find_if(channel.begin(), channel.end(), [](char c) {
+        return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || contains("-._~/:@%+*\\", c));
+    });
+    if (bad != channel.end())
+        return error(fmt::format("invalid character '{}' in channel '{}'", *bad, channel));
+    if (channel != "*") {
+        // Any name, URL or path resolves in some context; garbage does not. Globs are checked
+        // with their stars replaced.
+        static const ChannelContext kSyntaxOnly = [] {
+            ChannelContext context;
+            context.cwd = "/";
+            context.home = "/";
+            return context;
+        }();
+        std::string probe(channel);
+        std::replace(probe.begin(), probe.end(), '*', 'x');
+        if (auto resolved = Channel::resolve(probe, kSyntaxOnly); !resolved && channel != "defaults")
+            return error(fmt::format("invalid channel '{}'", channel));
+    }
+    // Printing drops credentials; what remains must still read back as the same channel.
+    if (!split_channel_subdir(printable_channel(channel)).second.empty())
+        return error(fmt::format("invalid channel '{}': credentials after the platform", redact_url(channel)));
     spec.channel = (channel == "*") ? std::string() : std::string(channel);
     if (!subdir.empty()) spec.subdir = StringMatcher::exactly(subdir);
     return {};
@@ -191,7 +230,7 @@ Status apply_bracket(MatchSpec& spec, const std::string& key, const std::string&
         if (!number) return wrap(number.error());
         spec.build_number = *number;
     } else if (key == "channel") {
-        return set_channel(spec, value);
+        return set_channel(spec, value, error);
     } else if (key == "subdir") {
         auto subdir = StringMatcher::parse(value);
         if (!subdir) return wrap(subdir.error());
@@ -223,12 +262,20 @@ Status apply_bracket(MatchSpec& spec, const std::string& key, const std::string&
     return {};
 }
 
+// CEP 26: ^[a-zA-Z0-9_.+]+$
+bool is_build_string(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '+';
+    });
+}
+
 bool is_archive(std::string_view text) { return ends_with(text, ".conda") || ends_with(text, ".tar.bz2"); }
 
 // `https://host/channel/linux-64/foo-1.0-0.conda` or an absolute path to an archive.
 Result<MatchSpec> parse_artifact(std::string_view text, const SpecError& error) {
     std::string url;
     if (text.find("://") != std::string_view::npos) {
+        if (text.find_first_of(" \t") != std::string_view::npos) return error("unexpected space in the package URL");
         url = std::string(text);
     } else if (text.front() == '/' || (text.size() > 2 && text[1] == ':' && (text[2] == '\\' || text[2] == '/'))) {
         url = path_to_file_url(text);
@@ -236,19 +283,25 @@ Result<MatchSpec> parse_artifact(std::string_view text, const SpecError& error) 
         return error("a package file must be given as a URL or an absolute path");
     }
     const auto slash = url.find_last_of("/\\");
-    const auto filename = std::string_view(url).substr(slash + 1);
+    const auto filename = percent_decode(std::string_view(url).substr(slash + 1));  // %21 is the '!' of epochs
     const auto parts = parse_archive_name(filename);
     if (!parts) return error(fmt::format("'{}' is not a package file name (name-version-build.conda or .tar.bz2)", filename));
     MatchSpec spec;
-    auto name = StringMatcher::parse(to_lower(parts->name));
+    const auto lowered = to_lower(parts->name);
+    if (!std::all_of(lowered.begin(), lowered.end(), [](char c) { return is_name_character(c) && c != '*'; }))
+        return error(fmt::format("invalid package name '{}' in '{}'", parts->name, filename));
+    auto name = StringMatcher::parse(lowered);
     auto version = Version::parse(parts->version);
     if (!name || !version) return error(fmt::format("'{}' is not a package file name", filename));
+    if (!is_build_string(parts->build)) return error(fmt::format("invalid build string '{}' in '{}'", parts->build, filename));
     auto build = StringMatcher::parse(parts->build);
-    if (!build || !build->is_exact()) return error(fmt::format("invalid build string in '{}'", filename));
+    if (!build) return error(fmt::format("invalid build string in '{}'", filename));
     spec.name = std::move(*name);
     spec.version = VersionSpec::exactly(*version);
     spec.build = std::move(*build);
-    spec.fn = std::string(filename);
+    if (!ends_with(printable_url(url), std::string_view(url).substr(slash)))
+        return error("credentials in an unexpected place of the package URL");
+    spec.fn = filename;
     spec.url = url;
     const auto directory = std::string_view(url).substr(0, slash);
     const auto [channel, subdir] = split_channel_subdir(directory);
@@ -273,10 +326,6 @@ std::string bracket(std::string_view key, std::string_view value) {
 
 bool has_star(std::string_view text) { return text.find('*') != std::string_view::npos; }
 
-// A channel string as printed: never with credentials.
-std::string printable_channel(std::string_view channel) {
-    return channel.find("://") == std::string_view::npos ? std::string(channel) : strip_credentials(channel);
-}
 
 }  // namespace
 
@@ -285,11 +334,17 @@ Result<MatchSpec> MatchSpec::parse(std::string_view input) {
     auto text = trim(input);
     if (text.empty()) return error("the spec is empty");
     if (text.size() > kMaxSpecLength) return error(fmt::format("longer than {} characters", kMaxSpecLength));
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if ((byte < 0x20 && text[i] != '\t') || byte == 0x7f)
+            return error(fmt::format("control character 0x{:02x} at position {}", byte, i + 1));
+    }
     if (const auto hash = text.find('#'); hash != std::string_view::npos) {
         text = trim(text.substr(0, hash));
         if (text.empty()) return error("the spec is only a comment");
     }
-    if (is_archive(text) && text.find_first_of("/\\") != std::string_view::npos && text.find('[') == std::string_view::npos)
+    if (is_archive(text) && text.find_first_of("/\\") != std::string_view::npos && text.find('[') == std::string_view::npos &&
+        text.find("::") == std::string_view::npos)
         return parse_artifact(text, error);
 
     std::vector<std::pair<std::string, std::string>> brackets;
@@ -319,7 +374,7 @@ Result<MatchSpec> MatchSpec::parse(std::string_view input) {
         if (previous != std::string_view::npos) {
             const auto channel = trim(positional.substr(0, previous));
             if (channel.empty()) return error("empty channel before '::'");
-            if (auto status = set_channel(spec, channel); !status) return tl::unexpected(std::move(status.error()));
+            if (auto status = set_channel(spec, channel, error); !status) return tl::unexpected(std::move(status.error()));
         }
         positional = trim(positional.substr(last_colon + 1));  // the namespace is ignored
     }
@@ -417,14 +472,18 @@ bool MatchSpec::matches(const PackageRecord& record, const ChannelContext& conte
 std::string MatchSpec::str() const {
     if (!url.empty()) {
         // An artifact spec prints as its URL when that is all it says.
-        const auto clean = strip_credentials(url);
-        if (auto artifact = parse(clean); artifact && *artifact == *this) return clean;
+        const auto clean = printable_url(url);
+        auto without_credentials = *this;
+        without_credentials.url = clean;
+        without_credentials.channel = printable_channel(channel);
+        if (auto artifact = parse(clean); artifact && *artifact == without_credentials) return clean;
     }
     std::string out;
     std::vector<std::string> brackets;
-    const bool channel_positional = !channel.empty() && !has_star(channel);
+    const auto printed_channel = printable_channel(channel);
+    const bool channel_positional = !printed_channel.empty() && !has_star(printed_channel);
     if (channel_positional) {
-        out += printable_channel(channel);
+        out += printed_channel;
         if (!subdir.is_any() && subdir.is_exact()) {
             out += '/';
             out += subdir.str();
@@ -432,7 +491,7 @@ std::string MatchSpec::str() const {
             brackets.push_back(bracket("subdir", subdir.str()));
         }
     } else {
-        if (!channel.empty()) brackets.push_back(bracket("channel", printable_channel(channel)));
+        if (!printed_channel.empty()) brackets.push_back(bracket("channel", printed_channel));
         if (!subdir.is_any()) brackets.push_back(bracket("subdir", subdir.str()));
     }
     if (!out.empty()) out += "::";
@@ -456,7 +515,7 @@ std::string MatchSpec::str() const {
         }
     }
     if (!build.is_any()) {
-        if (exact && build.is_exact() && !needs_quotes(build.str())) {
+        if (exact && build.is_exact() && is_build_string(build.str())) {
             out += "=" + build.str();
         } else {
             brackets.push_back(bracket("build", build.str()));
@@ -464,7 +523,7 @@ std::string MatchSpec::str() const {
     }
     if (!build_number.is_any()) brackets.push_back(bracket("build_number", build_number.str()));
     if (!track_features.empty()) brackets.push_back(bracket("track_features", join(track_features, " ")));
-    if (!url.empty()) brackets.push_back(bracket("url", strip_credentials(url)));
+    if (!url.empty()) brackets.push_back(bracket("url", printable_url(url)));
     if (!md5.empty()) brackets.push_back(bracket("md5", md5));
     if (!license.is_any()) brackets.push_back(bracket("license", license.str()));
     if (!license_family.is_any()) brackets.push_back(bracket("license_family", license_family.str()));

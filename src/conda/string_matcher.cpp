@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "regex.hpp"
+
 namespace envctl::conda {
 
 namespace {
@@ -48,11 +50,9 @@ Result<StringMatcher> StringMatcher::parse(std::string_view pattern) {
             return fail(ErrorKind::Input, fmt::format("invalid pattern '{}': a regular expression must start with '^' and end with '$'", pattern));
         if (pattern.size() > kMaxRegexLength)
             return fail(ErrorKind::Input, fmt::format("regular expression longer than {} characters", kMaxRegexLength));
-        try {
-            matcher.regex_ = std::make_shared<const std::regex>(matcher.pattern_, std::regex::ECMAScript | std::regex::icase);
-        } catch (const std::regex_error& error) {
-            return fail(ErrorKind::Input, fmt::format("invalid regular expression '{}': {}", pattern, error.what()));
-        }
+        auto regex = Regex::compile(pattern, true);
+        if (!regex) return tl::unexpected(std::move(regex.error()));
+        matcher.regex_ = std::make_shared<const Regex>(std::move(*regex));
         matcher.kind_ = Kind::Regex;
     } else if (pattern.find('*') != std::string_view::npos) {
         matcher.kind_ = Kind::Glob;
@@ -74,7 +74,7 @@ bool StringMatcher::matches(std::string_view text) const {
         case Kind::Any: return true;
         case Kind::Exact: return iequals(pattern_, text);
         case Kind::Glob: return glob_match_icase(pattern_, text);
-        case Kind::Regex: return std::regex_search(text.begin(), text.end(), *regex_);
+        case Kind::Regex: return regex_->search(text);
     }
     return false;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "envctl/conda/string_matcher.hpp"
+#include "regex.hpp"
 
 namespace envctl::conda {
 
@@ -132,11 +133,9 @@ struct VersionSpecParser {
         Node node;
         node.op = Op::Regex;
         node.pattern = std::string(raw);
-        try {
-            node.regex = std::make_shared<const std::regex>(node.pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& failure) {
-            return error(fmt::format("invalid regular expression: {}", failure.what()));
-        }
+        auto regex = Regex::compile(raw, false);
+        if (!regex) return error(regex.error().message);
+        node.regex = std::make_shared<const Regex>(std::move(*regex));
         nodes.push_back(std::move(node));
         return {};
     }
@@ -282,7 +281,7 @@ bool VersionSpec::matches_at(std::size_t index, const Version& version) const {
         case Op::NotStartsWith: return !version.starts_with(node.version);
         case Op::Compatible: return version.compatible_with(node.version);
         case Op::Glob: return glob_match_icase(node.pattern, version.str());
-        case Op::Regex: return std::regex_search(version.str(), *node.regex);
+        case Op::Regex: return node.regex->search(version.str());
         case Op::And:
             for (std::size_t child = index + 1; child < index + node.size; child += nodes_[child].size)
                 if (!matches_at(child, version)) return false;

@@ -6,15 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
-// GCC 12 reports a false -Wdangling-pointer inside yaml-cpp's inline Node accessors.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#endif
 #include <yaml-cpp/yaml.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #include "envctl/conda/platform.hpp"
 #include "envctl/util/fs.hpp"
@@ -95,11 +87,13 @@ public:
         if (!root.IsMap()) return error(root, fmt::format("expected a mapping of keys (name, channels, dependencies, ...), found {}", describe(root)));
         std::set<std::string> seen;
         for (auto it = root.begin(); it != root.end(); ++it) {
-            const auto& key_node = it->first;
+            // yaml-cpp's map iterators hand out temporaries: copy the nodes (cheap handles).
+            const YAML::Node key_node = it->first;
+            const YAML::Node value = it->second;
             if (!key_node.IsScalar()) return error(key_node, "expected a key name");
             const auto& key = key_node.Scalar();
             if (!seen.insert(key).second) return error(key_node, fmt::format("duplicate key '{}'", key));
-            if (auto status = read_key(key, key_node, it->second); !status) return status;
+            if (auto status = read_key(key, key_node, value); !status) return status;
         }
         return {};
     }
@@ -196,18 +190,20 @@ private:
         if (node.IsNull()) return {};
         if (!node.IsMap()) return error(node, fmt::format("expected 'variables' to be a mapping of NAME: value, found {}", describe(node)));
         for (auto it = node.begin(); it != node.end(); ++it) {
-            auto name = scalar(it->first, "a variable name");
+            const YAML::Node key_node = it->first;
+            const YAML::Node value_node = it->second;
+            auto name = scalar(key_node, "a variable name");
             if (!name) return tl::unexpected(std::move(name.error()));
-            if (name->empty()) return error(it->first, "empty variable name");
+            if (name->empty()) return error(key_node, "empty variable name");
             std::string value;
-            if (!it->second.IsNull()) {
-                auto text = scalar(it->second, fmt::format("the value of variable '{}'", *name));
+            if (!value_node.IsNull()) {
+                auto text = scalar(value_node, fmt::format("the value of variable '{}'", *name));
                 if (!text) return tl::unexpected(std::move(text.error()));
                 value = std::move(*text);
             }
             const auto existing = std::find_if(spec_.variables.begin(), spec_.variables.end(),
                                                [&](const auto& pair) { return pair.first == *name; });
-            if (existing != spec_.variables.end()) return error(it->first, fmt::format("variable '{}' is set twice", *name));
+            if (existing != spec_.variables.end()) return error(key_node, fmt::format("variable '{}' is set twice", *name));
             spec_.variables.emplace_back(std::move(*name), std::move(value));
         }
         return {};
@@ -262,8 +258,11 @@ private:
                 }
                 if (auto status = add_dependency(item, text, std::move(selector)); !status) return status;
             } else if (item.IsMap()) {
-                for (auto it = item.begin(); it != item.end(); ++it)
-                    if (auto status = read_dependency_section(it->first, it->second); !status) return status;
+                for (auto it = item.begin(); it != item.end(); ++it) {
+                    const YAML::Node key_node = it->first;
+                    const YAML::Node value = it->second;
+                    if (auto status = read_dependency_section(key_node, value); !status) return status;
+                }
             } else if (item.IsNull()) {
                 return error(item, "empty dependency entry (expected a match spec such as 'numpy >=1.26')");
             } else {

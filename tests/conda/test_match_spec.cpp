@@ -291,3 +291,22 @@ TEST_CASE("matching records") {
     CHECK(MatchSpec::for_record(numpy).matches(numpy));
     CHECK(MatchSpec::for_record(numpy).str() == "https://conda.anaconda.org/conda-forge/linux-64::numpy==1.26.4=py312h1234_0");
 }
+
+TEST_CASE("inputs found by fuzzing stay rejected or print stably") {
+    for (const char* text : {"numpy\x01", "https://host/c/linux-64/a b-1-0.conda", "chan\"x::numpy", "ch an::numpy",
+                             "https://host/c/linux-64/zlib-1.3.1-hb9d3cd8_2.con:2.conda", "https://h/c/linux-64/t/tok::numpy",
+                             "https://h/c/linux-64/a-1-b'c.conda", "x/t/y://h/linux-64::numpy"}) {
+        INFO(text);
+        CHECK_FALSE(MatchSpec::parse(text).has_value());
+    }
+    // Several token segments: printing strips them all, and the printed text is a fixpoint.
+    const auto spec = ms("https://h/a/t/one/b/t/two/chan::numpy");
+    CHECK(spec.str() == "https://h/a/b/chan::numpy");
+    CHECK(ms(spec.str()).str() == spec.str());
+    // Epoch packages appear with an encoded '!' in URLs.
+    const auto epoch = ms("https://conda.anaconda.org/conda-forge/linux-64/x264-1%21164.3095-h166bdaf_2.tar.bz2");
+    CHECK(epoch.version.str() == "==1!164.3095");
+    CHECK(epoch.fn == "x264-1!164.3095-h166bdaf_2.tar.bz2");
+    // A name that looks like a file after a channel is a name.
+    CHECK(ms("chan::pkg.conda").exact_name() == "pkg.conda");
+}

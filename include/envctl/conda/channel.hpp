@@ -80,6 +80,8 @@ bool channel_matches(std::string_view spec_channel, std::string_view record_chan
 std::string path_to_file_url(std::string_view absolute_path);
 // The local path of a file:// URL, percent-decoded; nullopt for other URLs.
 std::optional<std::string> file_url_to_path(std::string_view url);
+// "%21" -> "!"; malformed escapes are kept as they are.
+std::string percent_decode(std::string_view text);
 
 // Splits a trailing known subdir off a channel string: "conda-forge/linux-64" ->
 // {"conda-forge", "linux-64"}; {text, ""} when there is none.

@@ -1,15 +1,17 @@
 #pragma once
 // Matching of string fields (names, build strings, channels, licenses) as CEP 29 says:
-// `^...$` is a regular expression, text with `*` is a glob, anything else is exact; all three
-// ignore case. `*` alone matches everything.
+// `^...$` is a regular expression (an ECMAScript subset matched in linear time, see
+// src/conda/regex.hpp), text with `*` is a glob, anything else is exact; all three ignore case.
+// `*` alone matches everything.
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 
 #include "envctl/util/result.hpp"
 
 namespace envctl::conda {
+
+class Regex;
 
 class StringMatcher {
 public:
@@ -37,7 +39,7 @@ public:
 private:
     Kind kind_ = Kind::Any;
     std::string pattern_ = "*";
-    std::shared_ptr<const std::regex> regex_;
+    std::shared_ptr<const Regex> regex_;
 };
 
 // Case-insensitive glob with `*` only (no `?`, no classes), linear time.

@@ -8,7 +8,6 @@
 // `.` (`>=2.7.`, seen in real repodata) is ignored.
 #include <cstdint>
 #include <memory>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +16,8 @@
 #include "envctl/util/result.hpp"
 
 namespace envctl::conda {
+
+class Regex;
 
 class VersionSpec {
 public:
@@ -44,7 +45,7 @@ public:
         std::uint32_t size = 1;
         Version version;                          // comparison clauses
         std::string pattern;                      // Glob and Regex
-        std::shared_ptr<const std::regex> regex;  // Regex
+        std::shared_ptr<const Regex> regex;       // Regex
     };
 
     // Matches every version.
