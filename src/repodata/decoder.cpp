@@ -3,6 +3,12 @@
 #include <bzlib.h>
 #include <zstd.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
 #include <fmt/format.h>
 
 namespace envctl::repodata::detail {
@@ -138,6 +144,147 @@ void BodyDecoder::reset() {
     impl_->close();
     impl_->open();
     impl_->parser.reset();
+}
+
+struct PipelinedDecoder::Impl {
+    static constexpr std::size_t kBlock = 1 << 20;
+    static constexpr std::size_t kQueued = 6;
+
+    Compression compression;
+    JsonStreamParser& parser;
+    ZSTD_DCtx* zstd = nullptr;
+    std::size_t zstd_pending = 0;
+    bool zstd_started = false;
+    // bzip2 and plain bodies are decoded on the worker (bzip2 is the slow half anyway).
+    std::unique_ptr<BodyDecoder> fallback;
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::string> queue;
+    bool closed = false;
+    bool abort = false;
+    std::optional<Error> worker_error;
+    std::thread worker;
+    std::string block;
+
+    Impl(Compression c, JsonStreamParser& p) : compression(c), parser(p) { start(); }
+    ~Impl() { stop(); }
+
+    void start() {
+        if (compression == Compression::Zstd) {
+            zstd = ZSTD_createDCtx();
+            if (!zstd) throw std::bad_alloc();
+        }
+        zstd_pending = 0;
+        zstd_started = false;
+        closed = abort = false;
+        worker_error.reset();
+        queue.clear();
+        worker = std::thread([this] { consume(); });
+    }
+    void stop() {
+        {
+            std::lock_guard lock(mutex);
+            abort = true;
+        }
+        changed.notify_all();
+        if (worker.joinable()) worker.join();
+        if (zstd) ZSTD_freeDCtx(zstd);
+        zstd = nullptr;
+    }
+
+    void consume() {
+        while (true) {
+            std::string next;
+            {
+                std::unique_lock lock(mutex);
+                changed.wait(lock, [this] { return abort || closed || !queue.empty(); });
+                if (abort) return;
+                if (queue.empty()) return;  // closed and drained
+                next = std::move(queue.front());
+                queue.pop_front();
+            }
+            changed.notify_all();
+            auto fed = compression == Compression::Zstd ? parser.feed(next) : feed_other(next);
+            if (!fed) {
+                std::lock_guard lock(mutex);
+                worker_error = std::move(fed.error());
+                abort = true;
+                changed.notify_all();
+                return;
+            }
+        }
+    }
+
+    Status feed_other(std::string_view bytes) {
+        if (!fallback) fallback = std::make_unique<BodyDecoder>(compression, parser);
+        return fallback->feed(bytes);
+    }
+
+    Status push(std::string bytes) {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [this] { return abort || queue.size() < kQueued; });
+        if (worker_error) return fail(*worker_error);
+        if (abort) return fail(ErrorKind::Internal, "the repodata parser stopped");
+        queue.push_back(std::move(bytes));
+        lock.unlock();
+        changed.notify_all();
+        return {};
+    }
+
+    Status feed(std::string_view data) {
+        if (compression != Compression::Zstd) return push(std::string(data));
+        ZSTD_inBuffer input{data.data(), data.size(), 0};
+        while (true) {
+            if (block.capacity() < kBlock) block.reserve(kBlock);
+            const auto used = block.size();
+            block.resize(kBlock);
+            ZSTD_outBuffer output{block.data() + used, kBlock - used, 0};
+            const std::size_t result = ZSTD_decompressStream(zstd, &output, &input);
+            block.resize(used + output.pos);
+            if (ZSTD_isError(result)) return fail(corrupt("zstd", ZSTD_getErrorName(result)));
+            zstd_started = true;
+            zstd_pending = result;
+            if (block.size() == kBlock) {
+                if (auto pushed = push(std::move(block)); !pushed) return pushed;
+                block = std::string();
+            }
+            if (input.pos == input.size && output.pos < output.size) return {};
+        }
+    }
+
+    Status finish() {
+        if (compression == Compression::Zstd && (!zstd_started || zstd_pending != 0)) {
+            stop();
+            return fail(corrupt("zstd", zstd_started ? "the data ends in the middle of a frame" : "no data"));
+        }
+        if (!block.empty()) {
+            if (auto pushed = push(std::move(block)); !pushed) return pushed;
+            block = std::string();
+        }
+        {
+            std::lock_guard lock(mutex);
+            closed = true;
+        }
+        changed.notify_all();
+        worker.join();
+        if (worker_error) return fail(*worker_error);
+        if (fallback) return fallback->finish();
+        return parser.finish();
+    }
+};
+
+PipelinedDecoder::PipelinedDecoder(Compression compression, JsonStreamParser& parser)
+    : impl_(std::make_unique<Impl>(compression, parser)) {}
+PipelinedDecoder::~PipelinedDecoder() = default;
+Status PipelinedDecoder::feed(std::string_view compressed) { return impl_->feed(compressed); }
+Status PipelinedDecoder::finish() { return impl_->finish(); }
+void PipelinedDecoder::reset() {
+    impl_->stop();
+    impl_->fallback.reset();
+    impl_->block.clear();
+    impl_->parser.reset();
+    impl_->start();
 }
 
 Result<std::string> decompress_all(Compression compression, std::string_view data, std::size_t max_size) {

@@ -34,6 +34,24 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// The same, with decompression on the calling thread and parsing on a worker thread, handing
+// over decompressed blocks through a small bounded queue: the two halves overlap on two cores.
+class PipelinedDecoder {
+public:
+    PipelinedDecoder(Compression compression, JsonStreamParser& parser);
+    PipelinedDecoder(const PipelinedDecoder&) = delete;
+    PipelinedDecoder& operator=(const PipelinedDecoder&) = delete;
+    ~PipelinedDecoder();
+
+    Status feed(std::string_view compressed);
+    Status finish();
+    void reset();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 // Decodes a whole compressed document in memory (tests, small files).
 Result<std::string> decompress_all(Compression compression, std::string_view data, std::size_t max_size);
 

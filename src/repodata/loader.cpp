@@ -69,7 +69,7 @@ Error with_label(Error error, const SubdirTask& task) {
 Status parse_file(const fs::path& file, Compression compression, StoreBuilder& builder, Reporter& reporter,
                   const SubdirTask& task, Progress& progress) {
     JsonStreamParser parser(builder, [&](const std::string& message) { reporter.warn(with_label(Error{ErrorKind::Input, message, {}, {}}, task).message); });
-    BodyDecoder decoder(compression, parser);
+    PipelinedDecoder decoder(compression, parser);
     const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(ErrorKind::Io, fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
     std::vector<char> chunk(1 << 20);
@@ -139,8 +139,8 @@ public:
             ::unlink(temporary_.c_str());
             temporary_.clear();
         }
+        decoder_.reset();  // stops the parsing thread before the builder is emptied
         builder_.reset();
-        decoder_.reset();
         bytes_ = 0;
         return {};
     }
@@ -171,7 +171,7 @@ public:
 private:
     StoreBuilder builder_;
     JsonStreamParser parser_;
-    BodyDecoder decoder_;
+    PipelinedDecoder decoder_;
     fs::path temporary_;
     int fd_ = -1;
     std::uint64_t bytes_ = 0;

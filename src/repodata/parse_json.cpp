@@ -6,6 +6,7 @@
 #include "envctl/repodata/parse.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 
@@ -156,7 +157,7 @@ struct JsonStreamParser::Impl {
     std::string info_subdir;
     std::string info_base_url;
     std::uint32_t repodata_version = 0;
-    std::uint64_t records = 0;
+    std::atomic<std::uint64_t> records{0};  // read by progress reporting on another thread
     std::uint64_t skipped = 0;
 
     Impl(StoreBuilder& builder_in, std::function<void(const std::string&)> warn)
@@ -500,7 +501,7 @@ Status JsonStreamParser::Impl::parse_record(const char* data, std::size_t size) 
     if (auto added = builder.add(raw); !added) {
         warn_skipped(added.error().message);
     } else {
-        ++records;
+        records.fetch_add(1, std::memory_order_relaxed);
     }
     return {};
 }
@@ -709,13 +710,14 @@ void JsonStreamParser::reset() {
     impl.begin = impl.end = 0;
     impl.dropped = 0;
     impl.state = Top::Start;
-    impl.records = impl.skipped = 0;
+    impl.records = 0;
+    impl.skipped = 0;
     impl.info_subdir.clear();
     impl.info_base_url.clear();
     impl.repodata_version = 0;
 }
 
-std::uint64_t JsonStreamParser::records() const { return impl_->records; }
+std::uint64_t JsonStreamParser::records() const { return impl_->records.load(std::memory_order_relaxed); }
 std::uint64_t JsonStreamParser::bytes_parsed() const { return impl_->dropped + impl_->begin; }
 
 Result<Store> parse_repodata_json(std::string_view json, std::function<void(const std::string&)> on_warning) {
