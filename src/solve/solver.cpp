@@ -80,6 +80,69 @@ std::vector<CandidateId> featured_candidates(const detail::Model& model, const s
     return favored;
 }
 
+// The request restricted to the names it asks for (plus virtual packages): the same jobs, but
+// requirements and constrains on other names dropped. It is a relaxation, so when it has no
+// solution neither has the request, and its proof speaks only of the requested packages. Solved
+// first because libsolv, after finding a problem, keeps searching what is left of the request,
+// which can take very long on hard instances.
+class Relaxation final : public core::CandidateMatcher {
+public:
+    Relaxation(detail::Model& model, const core::CoreRequest& full) : model_(model), local_(full.candidates.size(), kNone) {
+        std::set<std::string> names;
+        for (const auto& job : full.jobs) {
+            if (job.kind == core::Job::Kind::Install)
+                for (const CandidateId id : model.matches(job.target)) names.insert(model.candidates()[id].record->name);
+            else
+                names.insert(model.candidates()[job.target].record->name);
+        }
+        auto in_names = [&](detail::SpecId spec) {
+            const auto& info = model.spec(spec);
+            const auto name = info.kind == detail::SpecKind::Feature ? info.text + "@" : detail::dependency_name(info.text);
+            return names.count(name) > 0;
+        };
+        request_.sources = full.sources;
+        request_.spec_count = full.spec_count;
+        request_.focus_installed = full.focus_installed;
+        for (CandidateId id = 0; id < full.candidates.size(); ++id) {
+            if (!names.count(full.candidates[id].name)) continue;
+            local_[id] = static_cast<CandidateId>(global_.size());
+            global_.push_back(id);
+            auto candidate = full.candidates[id];
+            std::erase_if(candidate.requires_specs, [&](detail::SpecId spec) { return !in_names(spec); });
+            std::erase_if(candidate.conflict_specs, [&](detail::SpecId spec) { return !in_names(spec); });
+            request_.candidates.push_back(std::move(candidate));
+        }
+        for (auto job : full.jobs) {
+            if (job.kind == core::Job::Kind::Lock) job.target = local_[job.target];
+            request_.jobs.push_back(job);
+        }
+    }
+
+    const core::CoreRequest& request() const { return request_; }
+
+    void candidates_for(detail::SpecId spec, std::vector<CandidateId>& out) override {
+        for (const CandidateId id : model_.matches(spec))
+            if (local_[id] != kNone) out.push_back(local_[id]);
+    }
+
+    // Problems in the model's candidate ids.
+    core::CoreResult to_model(core::CoreResult result) const {
+        for (auto& problem : result.problems)
+            for (auto& fact : problem.facts) {
+                if (fact.source) fact.source = global_.at(*fact.source);
+                if (fact.target) fact.target = global_.at(*fact.target);
+            }
+        return result;
+    }
+
+private:
+    static constexpr CandidateId kNone = ~CandidateId{0};
+    detail::Model& model_;
+    core::CoreRequest request_;
+    std::vector<CandidateId> local_;   // model id -> relaxed id
+    std::vector<CandidateId> global_;  // relaxed id -> model id
+};
+
 bool requested_name(const Request& request, const std::string& name) {
     return std::any_of(request.specs.begin(), request.specs.end(),
                        [&](const conda::MatchSpec& spec) { return spec.name.matches(name); });
@@ -147,7 +210,11 @@ Solution transaction(const detail::Model& model, const std::vector<CandidateId>&
 Result<Solution> solve(const Request& request) {
     detail::Model model(request);
     if (auto built = model.build(); !built) return fail(built.error());
-    auto result = core::solve(model.core_request(), model);
+    const auto full = model.core_request();
+    Relaxation relaxation(model, full);
+    auto relaxed = core::solve(relaxation.request(), relaxation);
+    if (!relaxed) return fail(relaxed.error());
+    auto result = relaxed->solved ? core::solve(full, model) : Result<core::CoreResult>(relaxation.to_model(std::move(*relaxed)));
     if (!result) return fail(result.error());
     if (result->solved) {
         if (const auto favored = featured_candidates(model, result->selected); !favored.empty()) {
