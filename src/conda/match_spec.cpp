@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "envctl/conda/platform.hpp"
 #include "envctl/util/hash.hpp"
 #include "envctl/util/strings.hpp"
 #include "envctl/util/url.hpp"
@@ -186,7 +185,8 @@ std::string printable_channel(std::string_view channel) {
 }
 
 Status set_channel(MatchSpec& spec, std::string_view text, const SpecError& error) {
-    const auto [channel, subdir] = split_channel_subdir(trim(text));
+    auto [channel, subdir] = split_channel_subdir(trim(text));
+    while (channel.size() > 1 && channel.back() == '/') channel.remove_suffix(1);  // "conda-forge/" is "conda-forge"
     const auto bad = std::find_if(channel.begin(), channel.end(), [](char c) {
         return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || contains("-._~/:@%+*\\", c));
     });

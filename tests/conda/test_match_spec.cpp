@@ -310,3 +310,9 @@ TEST_CASE("inputs found by fuzzing stay rejected or print stably") {
     // A name that looks like a file after a channel is a name.
     CHECK(ms("chan::pkg.conda").exact_name() == "pkg.conda");
 }
+
+TEST_CASE("trailing slashes of channels do not matter") {
+    CHECK(ms("conda-forge/::numpy").channel == "conda-forge");
+    CHECK(ms("~/::p").str() == "~::p");
+    CHECK(ms("~/::p") == ms("~::p"));
+}
