@@ -94,6 +94,7 @@ public:
         for (int i = 0; i < 4; ++i) lanes_[i] = seed + kPrime[i];
     }
     void update(const void* data, std::size_t size) {
+        if (size == 0) return;
         auto bytes = static_cast<const unsigned char*>(data);
         total_ += size;
         if (pending_ > 0) {

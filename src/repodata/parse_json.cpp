@@ -182,9 +182,9 @@ struct JsonStreamParser::Impl {
             begin = 0;
         }
         if (end + minimum > capacity) {
-            const std::size_t grown = std::max({capacity * 2, end + minimum, std::size_t{1} << 20});
-            auto bigger = std::make_unique<char[]>(grown + kPadding);
-            std::memcpy(bigger.get(), buffer.get(), end);
+            const std::size_t grown = std::max({capacity * 2, end + minimum, std::size_t{64} << 10});
+            auto bigger = std::make_unique_for_overwrite<char[]>(grown + kPadding);
+            if (end > 0) std::memcpy(bigger.get(), buffer.get(), end);
             std::memset(bigger.get() + end, ' ', grown + kPadding - end);
             buffer = std::move(bigger);
             capacity = grown;
