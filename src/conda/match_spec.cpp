@@ -14,11 +14,28 @@ namespace envctl::conda {
 namespace {
 
 constexpr std::size_t kMaxSpecLength = 8192;
-constexpr std::string_view kOperatorChars = "<>=!~,|()";
-constexpr std::string_view kNotInBuild = "-=,|<>~";
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool contains(std::string_view set, char c) { return set.find(c) != std::string_view::npos; }
+// Hot-path character classes of the positional part (no memchr per character).
+bool is_operator_char(char c) {
+    switch (c) {
+        case '<': case '>': case '=': case '!': case '~': case ',': case '|': case '(': case ')': return true;
+        default: return false;
+    }
+}
+bool is_not_in_build(char c) {
+    switch (c) {
+        case '-': case '=': case ',': case '|': case '<': case '>': case '~': return true;
+        default: return false;
+    }
+}
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
 bool ends_with(std::string_view text, std::string_view suffix) {
     return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
@@ -70,7 +87,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_brackets(std::str
             if (i >= text.size()) return error("missing ']' at the end of the brackets");
             return error(fmt::format("expected a key in brackets at position {}, found '{}'", i + 1, text[i]));
         }
-        auto key = to_lower(text.substr(key_begin, i - key_begin));
+        auto key = ascii_lower(text.substr(key_begin, i - key_begin));
         skip_space();
         if (i < text.size() && (text[i] == ',' || text[i] == ']') && !kFieldKeys.count(key)) {
             // pip-style extras (`ray[default,data] >=2.9`, seen in conda-forge constrains): no
@@ -119,8 +136,8 @@ std::string squeeze_spaces(std::string_view text) {
             continue;
         }
         while (i < text.size() && is_space(text[i])) ++i;
-        const bool after_operator = !out.empty() && contains(kOperatorChars, out.back());
-        const bool before_operator = i < text.size() && contains(kOperatorChars, text[i]);
+        const bool after_operator = !out.empty() && is_operator_char(out.back());
+        const bool before_operator = i < text.size() && is_operator_char(text[i]);
         if (!after_operator && !before_operator && !out.empty() && i < text.size()) out += ' ';
     }
     return out;
@@ -139,10 +156,10 @@ VersionAndBuild split_version_build(std::string_view text) {
     const auto squeezed = squeeze_spaces(text);
     std::size_t last_forbidden = 0;
     for (std::size_t i = 0; i < squeezed.size(); ++i)
-        if (contains(kNotInBuild, squeezed[i])) last_forbidden = i;
+        if (is_not_in_build(squeezed[i])) last_forbidden = i;
     for (std::size_t i = std::max<std::size_t>(1, last_forbidden); i + 1 < squeezed.size(); ++i) {
         const char c = squeezed[i];
-        if ((c == ' ' || c == '=') && !contains("=!|,<>~", squeezed[i - 1])) {
+        if ((c == ' ' || c == '=') && !(is_operator_char(squeezed[i - 1]) && squeezed[i - 1] != '(' && squeezed[i - 1] != ')')) {
             out.version = squeezed.substr(0, i);
             out.build = squeezed.substr(i + 1);
             out.separator = c;
@@ -154,7 +171,7 @@ VersionAndBuild split_version_build(std::string_view text) {
 }
 
 Result<std::string> parse_digest(std::string_view key, std::string_view value, std::size_t bytes, const SpecError& error) {
-    auto lower = to_lower(trim(value));
+    auto lower = ascii_lower(trim(value));
     if (!is_hex_digest(lower, bytes)) return error(fmt::format("'{}' must be {} hexadecimal characters", key, bytes * 2));
     return lower;
 }
@@ -287,7 +304,7 @@ Result<MatchSpec> parse_artifact(std::string_view text, const SpecError& error) 
     const auto parts = parse_archive_name(filename);
     if (!parts) return error(fmt::format("'{}' is not a package file name (name-version-build.conda or .tar.bz2)", filename));
     MatchSpec spec;
-    const auto lowered = to_lower(parts->name);
+    const auto lowered = ascii_lower(parts->name);
     if (!std::all_of(lowered.begin(), lowered.end(), [](char c) { return is_name_character(c) && c != '*'; }))
         return error(fmt::format("invalid package name '{}' in '{}'", parts->name, filename));
     auto name = StringMatcher::parse(lowered);
@@ -384,7 +401,7 @@ Result<MatchSpec> MatchSpec::parse(std::string_view input) {
     const auto name_end = std::min(positional.find_first_of(" \t=<>!~"), positional.size());
     const auto raw_name = positional.substr(0, name_end);
     if (raw_name.empty()) return error(fmt::format("missing package name before '{}'", positional));
-    auto lowered = to_lower(raw_name);
+    auto lowered = ascii_lower(raw_name);
     const bool regex_name = lowered.size() >= 2 && lowered.front() == '^' && lowered.back() == '$';
     if (!regex_name) {
         for (const char c : lowered) {

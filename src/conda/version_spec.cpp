@@ -144,13 +144,12 @@ struct VersionSpecParser {
         if (raw.front() == '^') return regex_clause(raw);
         if (raw.back() == '$') return error("a regular expression must start with '^'");
 
-        static constexpr std::string_view kOperators[] = {"==", "!=", "<=", ">=", "~=", "<", ">", "="};
+        // One of == != <= >= ~= < > =, or none.
         std::string_view op;
-        for (const auto candidate : kOperators) {
-            if (raw.substr(0, candidate.size()) == candidate) {
-                op = candidate;
-                break;
-            }
+        const char first = raw.front();
+        if (first == '=' || first == '!' || first == '<' || first == '>' || first == '~') {
+            const bool two = raw.size() > 1 && raw[1] == '=';
+            if (two || first == '<' || first == '>' || first == '=') op = raw.substr(0, two ? 2 : 1);
         }
         auto literal = trim_view(raw.substr(op.size()));
         if (!literal.empty() && (literal.front() == '=' || literal.front() == '<' || literal.front() == '>' ||
@@ -244,6 +243,7 @@ VersionSpec::VersionSpec() : text_("*") {}
 Result<VersionSpec> VersionSpec::parse(std::string_view text) {
     VersionSpecParser parser;
     parser.input = text;
+    parser.nodes.reserve(4);
     if (trim_view(text).empty()) return parser.error("the spec is empty");
     if (auto status = parser.parse_or(); !status) return tl::unexpected(std::move(status.error()));
     if (parser.peek() != '\0')
