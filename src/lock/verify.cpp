@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "envctl/lock/check.hpp"
 #include "envctl/pypi/name.hpp"
+#include "envctl/util/strings.hpp"
 #include "envctl/util/hash.hpp"
 
 namespace envctl::lock {
@@ -29,6 +31,23 @@ std::string describe(const LockedPackage& entry) {
     if (build.empty())
         if (auto record = to_record(entry)) build = record->build;
     return entry.version + " " + build;
+}
+
+// A lockfile without pip entries (pip packages are resolved at install time) only pins what
+// its envctl.pip lines pin exactly ("name==version"); other pip distributions are not drift.
+void compare_pinned_pip(const Prefix& prefix, const Lockfile& lockfile, VerifyReport& report) {
+    const auto lines = lockfile.metadata.custom_metadata.find(std::string(kPipMetadataKey));
+    if (lines == lockfile.metadata.custom_metadata.end()) return;
+    for (const auto line : split(lines->second, '\n')) {
+        const auto separator = line.find("==");
+        if (separator == std::string_view::npos || line.find_first_of(";@[ ") != std::string_view::npos) continue;
+        const auto name = pypi::normalize_name(line.substr(0, separator));
+        const auto version = std::string(trim(line.substr(separator + 2)));
+        const auto found = std::find_if(prefix.pip.begin(), prefix.pip.end(),
+                                        [&](const PipDistribution& dist) { return pypi::normalize_name(dist.name) == name; });
+        if (found == prefix.pip.end()) report.missing_packages.push_back({std::string(line.substr(0, separator)), {}, version, "pip"});
+        else if (found->version != version) report.mismatched_packages.push_back({found->name, found->version, version, "pip"});
+    }
 }
 
 void compare_packages(const Prefix& prefix, const Lockfile& lockfile, const VerifyOptions& options, VerifyReport& report) {
@@ -53,6 +72,10 @@ void compare_packages(const Prefix& prefix, const Lockfile& lockfile, const Veri
         locked_conda.erase(found);
     }
     for (const auto& [name, entry] : locked_conda) report.missing_packages.push_back({name, {}, describe(*entry), "conda"});
+    if (locked_pip.empty()) {
+        compare_pinned_pip(prefix, lockfile, report);
+        return;
+    }
     for (const auto& dist : prefix.pip) {
         const auto found = locked_pip.find(pypi::normalize_name(dist.name));
         if (found == locked_pip.end()) {
