@@ -37,6 +37,7 @@ const std::vector<KeyInfo> keys = {
     {"pypi_index_url", T::Url, M::Replace, false, "https://pypi.org/simple", &Config::pypi_index_url, "PyPI simple index (PEP 503/691) for pip dependencies."},
     {"extract_threads", T::Integer, M::Replace, true, "0", &Config::extract_threads, "Archives extracted in parallel; 0 means one per CPU."},
     {"always_copy", T::Bool, M::Replace, true, "false", &Config::always_copy, "Copy files into environments instead of hard-linking them from the package cache."},
+    {"compile_pyc", T::Bool, M::Replace, true, "true", &Config::compile_pyc, "Compile .pyc files of noarch: python packages when the environment has a python (--no-pyc turns it off for one command)."},
     {"repodata_use_zst", T::Bool, M::Replace, true, "true", &Config::repodata_use_zst, "Fetch repodata.json.zst when the channel has it."},
     {"repodata_use_shards", T::Bool, M::Replace, false, "true", &Config::repodata_use_shards, "Use sharded repodata (CEP 16) when the channel has it."},
     {"netrc_file", T::Path, M::Replace, false, "$NETRC (~/.netrc)", &Config::netrc_file, "netrc file with credentials for channel and index hosts."},

@@ -56,6 +56,7 @@ struct Config {
     std::string pypi_index_url = "https://pypi.org/simple";
     int extract_threads = 0;  // 0: one per CPU
     bool always_copy = false;
+    bool compile_pyc = true;
     bool repodata_use_zst = true;
     bool repodata_use_shards = true;
     std::filesystem::path netrc_file;
