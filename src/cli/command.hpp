@@ -27,6 +27,8 @@ struct CommandContext {
 void add_version_command(CommandContext context);
 void add_config_command(CommandContext context);
 void add_search_command(CommandContext context);
+void add_create_command(CommandContext context);
+void add_info_command(CommandContext context);
 void add_lock_command(CommandContext context);
 void add_export_command(CommandContext context);
 void add_verify_command(CommandContext context);

@@ -14,6 +14,8 @@ void add_commands(CommandContext context) {
     add_version_command(context);
     add_config_command(context);
     add_search_command(context);
+    add_create_command(context);
+    add_info_command(context);
     add_lock_command(context);
     add_export_command(context);
     add_verify_command(context);

@@ -43,11 +43,11 @@ std::string Explanation::text() const {
         const bool last = i + 1 == problems.size();
         out += fmt::format("{} {}\n", last ? "└─" : "├─", problem.message);
         const std::string indent = last ? "   " : "│  ";
-        for (std::size_t k = 0; k < problem.chains.size(); ++k) {
-            const bool last_chain = k + 1 == problem.chains.size() && problem.hints.empty();
-            out += fmt::format("{}{} {}\n", indent, last_chain ? "└─" : "├─", problem.chains[k].text());
-        }
-        for (const auto& hint : problem.hints) out += fmt::format("{}hint: {}\n", indent, hint);
+        std::vector<std::string> items;
+        for (const auto& chain : problem.chains) items.push_back(chain.text());
+        for (const auto& hint : problem.hints) items.push_back("hint: " + hint);
+        for (std::size_t k = 0; k < items.size(); ++k)
+            out += fmt::format("{}{} {}\n", indent, k + 1 == items.size() ? "└─" : "├─", items[k]);
     }
     return out;
 }

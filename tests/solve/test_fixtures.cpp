@@ -341,8 +341,8 @@ TEST_CASE("mamba's sudoku: the solver finishes and names the clashing clues", "[
     // Without those clues the search is harder (no clash among requested packages alone), and the
     // fixture's rules still leave no solution: the solver must prove it and explain.
     std::vector<std::string> kept;
-    for (const auto& text : texts)
-        if (text != "sudoku_0_3 8" && text != "sudoku_1_6 6" && text != "sudoku_4_8 8") kept.push_back(text);
+    for (const auto& clue : texts)
+        if (clue != "sudoku_0_3 8" && clue != "sudoku_1_6 6" && clue != "sudoku_4_8 8") kept.push_back(clue);
     req.specs = specs(kept);
     const auto relaxed = envctl::solve::solve(req);
     REQUIRE(relaxed);

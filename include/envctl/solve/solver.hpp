@@ -92,9 +92,9 @@ struct Explanation {
     std::vector<Problem> problems;
     // A short tree, e.g.
     //   Cannot satisfy the request:
-    //   └─ pytorch 2.1.* (requested)
-    //      └─ pytorch 2.1.0 [py311_cuda12] requires __cuda >=12, but this system has no __cuda
-    //         hint: set CONDA_OVERRIDE_CUDA or choose a CPU build
+    //   └─ pytorch 2.1.0 requires __cuda >=12 but your system has none
+    //      ├─ pytorch=2.1 (requested) -> pytorch 2.1.0 requires __cuda >=12
+    //      └─ hint: set CONDA_OVERRIDE_CUDA or choose a CPU build
     std::string text() const;
 };
 
