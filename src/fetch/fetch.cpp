@@ -19,6 +19,7 @@
 
 #include "envctl/util/fs.hpp"
 #include "envctl/util/url.hpp"
+#include "cached_info.hpp"
 #include "worker_pool.hpp"
 
 namespace envctl::fetch {
@@ -176,7 +177,7 @@ private:
 
     void load_hit(std::size_t i) {
         auto& slot = slots_[i];
-        auto info = extract::load_extracted_package(slot.package.directory);
+        auto info = detail::load_cached_package(slot.package.directory);
         if (!info) {
             // Complete on the outside but unreadable inside (files removed by hand, say):
             // extract it again under the lock.
@@ -299,10 +300,12 @@ private:
         if (source == PackageSource::Downloaded) append_line(writable_->path / "urls.txt", redact_url(record.url));
         slot.lock.release();
         slot.package.info = std::move(extracted->info);
-        slot.package.warnings = extracted->warnings;
-        for (const auto& warning : slot.package.info.warnings)
-            if (std::find(slot.package.warnings.begin(), slot.package.warnings.end(), warning) == slot.package.warnings.end())
-                slot.package.warnings.push_back(warning);
+        slot.package.warnings.clear();
+        for (const auto* list : {&extracted->warnings, &slot.package.info.warnings})
+            for (const auto& warning : *list)
+                if (std::find(slot.package.warnings.begin(), slot.package.warnings.end(), warning) ==
+                    slot.package.warnings.end())
+                    slot.package.warnings.push_back(warning);
         slot.package.source = source;
         slot.needs_work = false;
         slot.force = false;

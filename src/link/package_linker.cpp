@@ -164,7 +164,8 @@ Result<std::vector<InstalledPath>> PackageLinker::link(const LinkSource& source,
         }
         record.path_type = "hardlink";
         if (!entry.prefix_placeholder.empty()) {
-            auto data = read_whole_file(from);
+            mode_t mode = 0644;
+            auto data = read_whole_file(from, &mode);
             if (!data) {
                 if (::access(from.c_str(), F_OK) != 0) {
                     warnings.push_back(fmt::format("{}: {} is listed but missing from the package; skipped", dist, entry.path));
@@ -172,8 +173,6 @@ Result<std::vector<InstalledPath>> PackageLinker::link(const LinkSource& source,
                 }
                 return in_context(std::move(data.error()), target);
             }
-            struct stat status {};
-            ::stat(from.c_str(), &status);
             std::string replaced;
             if (entry.file_mode == extract::FileMode::Binary) {
                 auto binary = replace_binary_placeholder(*data, entry.prefix_placeholder, writer_.prefix());
@@ -184,7 +183,6 @@ Result<std::vector<InstalledPath>> PackageLinker::link(const LinkSource& source,
                 if (auto fixed = fix_long_shebang(replaced, writer_.prefix())) replaced = std::move(*fixed);
             }
             const auto destination = writer_.full(target);
-            const auto mode = static_cast<mode_t>(status.st_mode & 07777);
             auto made = write_with_room(target, [&] { return write_new_file(destination, replaced, mode); });
             if (!made) return in_context(std::move(made.error()), target);
             ++counters_.replaced;

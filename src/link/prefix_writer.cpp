@@ -29,6 +29,24 @@ std::string parent_of(const std::string& relative) {
     return slash == std::string::npos ? std::string() : relative.substr(0, slash);
 }
 
+// The process's umask, read without changing it (umask(2) would, for every thread at once).
+mode_t process_umask() {
+    static const mode_t mask = [] {
+        mode_t value = 022;
+        if (auto status = read_whole_file("/proc/self/status")) {
+            const auto at = status->find("\nUmask:");
+            if (at != std::string::npos) value = static_cast<mode_t>(std::strtoul(status->c_str() + at + 7, nullptr, 8));
+        }
+        return value;
+    }();
+    return mask;
+}
+
+// Files are created with `mode`; the umask may have taken bits the package asked for.
+void restore_mode(int fd, mode_t mode) {
+    if ((mode & ~process_umask()) != mode) ::fchmod(fd, mode);
+}
+
 std::string real_path(const std::string& path) {
     char buffer[PATH_MAX];
     if (::realpath(path.c_str(), buffer) == nullptr) return {};
@@ -54,13 +72,23 @@ std::string PrefixWriter::full(std::string_view relative) const {
 
 Status PrefixWriter::ensure_parent(const std::string& relative) { return ensure_directory(parent_of(relative)); }
 
+bool PrefixWriter::known_directory(const std::string& relative) {
+    std::lock_guard lock(mutex_);
+    return directories_.contains(relative);
+}
+
+void PrefixWriter::remember_directory(const std::string& relative) {
+    std::lock_guard lock(mutex_);
+    directories_.insert(relative);
+}
+
 Status PrefixWriter::ensure_directory(const std::string& relative) {
-    if (relative.empty() || directories_.contains(relative)) return {};
+    if (relative.empty() || known_directory(relative)) return {};
     if (auto parent = ensure_directory(parent_of(relative)); !parent) return parent;
     const auto path = full(relative);
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (::mkdir(path.c_str(), 0755) == 0) {
-            directories_.insert(relative);
+            remember_directory(relative);
             return {};
         }
         if (errno != EEXIST) return fail(io_error("create directory", path, errno));
@@ -74,7 +102,7 @@ Status PrefixWriter::ensure_directory(const std::string& relative) {
                                 fmt::format("{} is a symlink to {}, outside the prefix: refusing to write through it",
                                             path, resolved));
             }
-            directories_.insert(relative);
+            remember_directory(relative);
             return {};
         }
         // A file or a dangling symlink where a directory must be.
@@ -86,11 +114,15 @@ Status PrefixWriter::ensure_directory(const std::string& relative) {
 
 Status PrefixWriter::ensure_trash_parent(const std::string& relative) {
     const auto parent = parent_of(relative);
-    if (trash_directories_.contains(parent)) return {};
+    {
+        std::lock_guard lock(mutex_);
+        if (trash_directories_.contains(parent)) return {};
+    }
     std::error_code error;
     const fs::path directory = parent.empty() ? fs::path(full(trash_directory)) : fs::path(full(trash_directory)) / parent;
     fs::create_directories(directory, error);
     if (error) return fail(ErrorKind::Io, fmt::format("cannot create {}: {}", directory.string(), error.message()));
+    std::lock_guard lock(mutex_);
     trash_directories_.insert(parent);
     return {};
 }
@@ -146,7 +178,7 @@ Status copy_file(const std::string& source, const std::string& target, mode_t mo
         return fail(io_error("copy into", target, saved));
     };
     if (::ioctl(out, FICLONE, in) == 0) {
-        ::fchmod(out, mode);
+        restore_mode(out, mode);
         return finish(0);
     }
     bool fallback = false;
@@ -182,7 +214,7 @@ Status copy_file(const std::string& source, const std::string& target, mode_t mo
             }
         }
     }
-    ::fchmod(out, mode);  // the umask must not strip bits the package asked for
+    restore_mode(out, mode);
     return finish(0);
 }
 
@@ -201,16 +233,17 @@ Status write_new_file(const std::string& target, std::string_view contents, mode
         }
         done += static_cast<std::size_t>(n);
     }
-    ::fchmod(fd, mode);
+    restore_mode(fd, mode);
     ::close(fd);
     return {};
 }
 
-Result<std::string> read_whole_file(const std::string& path) {
+Result<std::string> read_whole_file(const std::string& path, mode_t* mode) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(io_error("read", path, errno));
     struct stat status {};
     ::fstat(fd, &status);
+    if (mode) *mode = static_cast<mode_t>(status.st_mode & 07777);
     std::string data;
     data.resize(static_cast<std::size_t>(status.st_size));
     std::size_t done = 0;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -18,6 +19,7 @@ inline constexpr std::string_view trash_directory = "conda-meta/.envctl-trash";
 
 Error io_error(std::string_view what, const std::string& path, int error_number);
 
+// Safe to use from several threads at once, as long as they write different paths.
 class PrefixWriter {
 public:
     explicit PrefixWriter(const std::filesystem::path& prefix);
@@ -41,9 +43,12 @@ public:
 
 private:
     Status ensure_trash_parent(const std::string& relative);
+    bool known_directory(const std::string& relative);
+    void remember_directory(const std::string& relative);
 
     std::string prefix_;
     std::string real_prefix_;
+    std::mutex mutex_;  // guards the two sets
     std::unordered_set<std::string> directories_;
     std::unordered_set<std::string> trash_directories_;
 };
@@ -53,7 +58,8 @@ private:
 Status copy_file(const std::string& source, const std::string& target, mode_t mode);
 // Writes `contents` into a new file `target` with `mode`.
 Status write_new_file(const std::string& target, std::string_view contents, mode_t mode);
-Result<std::string> read_whole_file(const std::string& path);
+// The file's contents; its permission bits into `mode` when given.
+Result<std::string> read_whole_file(const std::string& path, mode_t* mode = nullptr);
 Result<std::string> sha256_of_file(const std::string& path);
 
 // Removes now-empty directories from the parent of `relative` upwards, never the prefix itself.

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <queue>
+#include <thread>
 #include <set>
 #include <tuple>
 #include <unordered_map>
@@ -263,7 +266,9 @@ Status roll_back(const fs::path& prefix, Journal journal) {
 Status write_record(const fs::path& prefix, const PrefixRecord& record) {
     const auto file = prefix / "conda-meta" / record.file_name();
     const auto text = prefix_record_json(record).dump(2) + "\n";
-    const auto temporary = temporary_sibling(file);
+    // The prefix lock is held: the process id and a counter make the name unique.
+    static std::atomic<unsigned> counter{0};
+    const auto temporary = prefix / "conda-meta" / fmt::format(".{}.tmp.{}.{}", record.file_name(), ::getpid(), counter++);
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return fail(detail::io_error("create", temporary.string(), errno));
     std::size_t done = 0;
@@ -340,6 +345,7 @@ private:
     }
 
     std::string owner_of(const std::string& path) {
+        std::lock_guard lock(owners_mutex_);
         if (const auto it = linked_owner_.find(path); it != linked_owner_.end()) return it->second;
         if (!staying_loaded_) {
             staying_loaded_ = true;
@@ -389,11 +395,9 @@ private:
         return {};
     }
 
-    Status run_post_link(const LinkSource& source, const std::string& dist) {
-        const auto relative = fmt::format("bin/.{}-post-link.sh", source.record.name);
-        const auto& paths = installed_[current_];
-        const bool shipped = std::any_of(paths.begin(), paths.end(), [&](const InstalledPath& path) { return path.path == relative; });
-        if (!shipped) return {};
+    Status run_post_link(const LinkSource& source, std::size_t index) {
+        const auto dist = source.record.dist_name();
+        const auto relative = post_link_path(index);
         std::vector<std::pair<std::string, std::string>> variables;
         if (options_.env_vars) variables = *options_.env_vars;
         auto ran = detail::run_link_script({writer_.full(relative), writer_.prefix(), &source.record,
@@ -422,41 +426,131 @@ private:
                                                ran->status, detail::tail_lines(ran->output, 30)));
     }
 
-    Status link_all() {
-        detail::PackageLinker linker(writer_, options_.always_copy, [this](const std::string& path) {
-            const auto& dist = current_dist_;
+    struct PackageOutcome {
+        std::vector<std::string> warnings;
+        std::vector<std::string> clobbers;
+        std::optional<Error> error;
+        detail::LinkCounters counters;
+        bool copied = false;
+    };
+
+    std::string post_link_path(std::size_t i) const { return fmt::format("bin/.{}-post-link.sh", link_[i].record.name); }
+
+    bool has_post_link(std::size_t i) const {
+        const auto script = post_link_path(i);
+        const auto& targets = plans_[i].targets;
+        return std::find(targets.begin(), targets.end(), script) != targets.end();
+    }
+
+    bool has_pre_link(std::size_t i) const {
+        const auto script = fmt::format("{}/bin/.{}-pre-link.sh", link_[i].directory.string(), link_[i].record.name);
+        return ::access(script.c_str(), F_OK) == 0;
+    }
+
+    void link_one(std::size_t i, PackageOutcome& outcome) {
+        const auto& source = link_[i];
+        const auto dist = source.record.dist_name();
+        for (const auto& warning : source.warnings) outcome.warnings.push_back(fmt::format("{}: {}", dist, warning));
+        detail::PackageLinker linker(writer_, options_.always_copy, [&](const std::string& path) {
             const auto owner = owner_of(path);
-            result_.clobbered.push_back(owner.empty() ? fmt::format("{}: {} replaced a file no package owns", path, dist)
-                                                      : fmt::format("{}: {} replaced the file of {}", path, dist, owner));
+            outcome.clobbers.push_back(owner.empty() ? fmt::format("{}: {} replaced a file no package owns", path, dist)
+                                                     : fmt::format("{}: {} replaced the file of {}", path, dist, owner));
         });
-        installed_.resize(link_.size());
-        std::size_t done = 0;
-        for (const auto i : link_order_) {
-            const auto& source = link_[i];
-            current_ = i;
-            current_dist_ = source.record.dist_name();
-            progress(TransactionProgress::Stage::Link, done, link_order_.size(), current_dist_);
-            if (options_.link_scripts)
-                if (auto ran = run_pre_link(source, current_dist_); !ran) return ran;
-            for (const auto& warning : source.warnings) warn(fmt::format("{}: {}", current_dist_, warning));
-            std::vector<std::string> warnings;
-            auto linked = linker.link(source, plans_[i], warnings);
-            for (const auto& warning : warnings) warn(warning);
-            if (!linked) return fail(std::move(linked.error()));
-            for (const auto& path : *linked) linked_owner_[path.path] = current_dist_;
-            installed_[i] = std::move(*linked);
-            if (options_.link_scripts)
-                if (auto ran = run_post_link(source, current_dist_); !ran) return ran;
-            result_.linked.push_back(current_dist_);
-            ++done;
+        auto linked = linker.link(source, plans_[i], outcome.warnings);
+        outcome.counters = linker.counters();
+        outcome.copied = linker.copied();
+        if (!linked) {
+            outcome.error = std::move(linked.error());
+            return;
         }
-        const auto& counters = linker.counters();
-        result_.hardlinks = counters.hardlinks;
-        result_.copies = counters.copies;
-        result_.replaced = counters.replaced;
-        result_.symlinks = counters.symlinks;
-        copied_ = linker.copied();
-        progress(TransactionProgress::Stage::Link, done, link_order_.size(), {});
+        {
+            std::lock_guard lock(owners_mutex_);
+            for (const auto& path : *linked) linked_owner_[path.path] = dist;
+        }
+        installed_[i] = std::move(*linked);
+        std::lock_guard lock(progress_mutex_);
+        progress(TransactionProgress::Stage::Link, ++linked_count_, link_order_.size(), dist);
+    }
+
+    // Links `packages` (indices into link_) on worker threads; they share no path.
+    void link_parallel(const std::vector<std::size_t>& packages, std::vector<PackageOutcome>& outcomes) {
+        std::atomic<std::size_t> next{0};
+        std::atomic<bool> failed{false};
+        auto work = [&] {
+            for (std::size_t k; !failed && (k = next++) < packages.size();) {
+                link_one(packages[k], outcomes[packages[k]]);
+                if (outcomes[packages[k]].error) failed = true;
+            }
+        };
+        const auto threads = std::min(packages.size(), link_threads());
+        std::vector<std::thread> workers;
+        for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work);
+        work();
+        for (auto& worker : workers) worker.join();
+    }
+
+    std::size_t link_threads() const {
+        if (options_.threads) return options_.threads;
+        return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    }
+
+    // Packages are linked in segments of the link order: a segment ends after a package with
+    // a post-link script and before one with a pre-link script, so scripts run exactly where
+    // conda runs them. Inside a segment, packages that share no path with another package of
+    // the segment are linked in parallel; the others follow one by one in link order, so the
+    // later package wins a shared path.
+    Status link_all() {
+        installed_.resize(link_.size());
+        std::vector<PackageOutcome> outcomes(link_.size());
+        std::size_t position = 0;
+        while (position < link_order_.size()) {
+            std::size_t end = position;
+            while (end < link_order_.size()) {
+                const auto i = link_order_[end];
+                if (end > position && options_.link_scripts && has_pre_link(i)) break;
+                ++end;
+                if (options_.link_scripts && has_post_link(i)) break;
+            }
+            const auto first = link_order_[position];
+            if (options_.link_scripts && has_pre_link(first))
+                if (auto ran = run_pre_link(link_[first], link_[first].record.dist_name()); !ran) return ran;
+            std::unordered_map<std::string, std::size_t> writers;
+            for (auto k = position; k < end; ++k)
+                for (const auto& path : plans_[link_order_[k]].all_paths()) ++writers[path];
+            std::vector<std::size_t> parallel, sequential;
+            for (auto k = position; k < end; ++k) {
+                const auto i = link_order_[k];
+                const auto paths = plans_[i].all_paths();
+                const bool shares = std::any_of(paths.begin(), paths.end(), [&](const std::string& path) { return writers[path] > 1; });
+                (shares ? sequential : parallel).push_back(i);
+            }
+            link_parallel(parallel, outcomes);
+            bool failed = std::any_of(parallel.begin(), parallel.end(), [&](std::size_t i) { return outcomes[i].error.has_value(); });
+            for (const auto i : sequential) {
+                if (failed) break;
+                link_one(i, outcomes[i]);
+                failed = outcomes[i].error.has_value();
+            }
+            for (auto k = position; k < end; ++k) {
+                auto& outcome = outcomes[link_order_[k]];
+                for (const auto& warning : outcome.warnings) warn(warning);
+                outcome.warnings.clear();
+                result_.clobbered.insert(result_.clobbered.end(), outcome.clobbers.begin(), outcome.clobbers.end());
+                outcome.clobbers.clear();
+                result_.hardlinks += outcome.counters.hardlinks;
+                result_.copies += outcome.counters.copies;
+                result_.replaced += outcome.counters.replaced;
+                result_.symlinks += outcome.counters.symlinks;
+                outcome.counters = {};
+                copied_ = copied_ || outcome.copied;
+                if (outcome.error) return fail(std::move(*outcome.error));
+            }
+            const auto last = link_order_[end - 1];
+            if (options_.link_scripts && has_post_link(last))
+                if (auto ran = run_post_link(link_[last], last); !ran) return ran;
+            for (auto k = position; k < end; ++k) result_.linked.push_back(link_[link_order_[k]].record.dist_name());
+            position = end;
+        }
         return {};
     }
 
@@ -581,8 +675,9 @@ private:
     std::unordered_map<std::string, std::string> staying_owner_;
     bool staying_loaded_ = false;
     bool copied_ = false;
-    std::size_t current_ = 0;
-    std::string current_dist_;
+    std::mutex owners_mutex_;
+    std::mutex progress_mutex_;
+    std::size_t linked_count_ = 0;
 };
 
 }  // namespace

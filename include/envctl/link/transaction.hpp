@@ -93,7 +93,9 @@ struct TransactionOptions {
     std::vector<std::string> remove_specs;
     // When set, conda-meta/state is (re)written with these variables (empty: removed).
     std::optional<std::vector<std::pair<std::string, std::string>>> env_vars;
-    // Called on the calling thread.
+    // Packages linked at once (those that share no path); 0: one per CPU.
+    std::size_t threads = 0;
+    // Called from the calling thread or linking threads, never concurrently.
     std::function<void(const TransactionProgress&)> on_progress;
     std::function<void(const std::string&)> on_warning;
     // What packages ask to show before they are linked (info/prelink_messages/*.txt).
