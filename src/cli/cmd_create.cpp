@@ -1,6 +1,11 @@
-// envctl create -p PREFIX|-n NAME [-f environment.yml] [-c CHANNEL ...] [--override-channels]
-//               [--platform SUBDIR] [--no-deps|--only-deps] [--pin SPEC ...] [--exclude-newer DATE]
-//               [--channel-priority strict|flexible|disabled] [--offline] [--dry-run] [--json] [SPEC ...]
+// envctl create -p PREFIX|-n NAME [-f environment.yml|lockfile|explicit file] [-c CHANNEL ...]
+//               [--override-channels] [--platform SUBDIR] [--no-deps|--only-deps] [--pin SPEC ...]
+//               [--exclude-newer DATE] [--channel-priority strict|flexible|disabled] [--offline]
+//               [--locked|--frozen] [--category C] [-y] [--copy] [--dry-run] [--json] [SPEC ...]
+//
+// --dry-run solves and prints the transaction (micromamba's --json shape), writing nothing.
+// Otherwise an environment file without extra specs or channels goes through its lockfile
+// (create_locked.hpp), and everything else is solved here and installed by run_apply.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -12,7 +17,11 @@
 #include "configuration.hpp"
 #include "envctl/net/options.hpp"
 #include "envctl/ops/create.hpp"
+#include "create_locked.hpp"
+#include "envctl/ops/lock_install.hpp"
+#include "envctl/spec/environment.hpp"
 #include "envctl/util/url.hpp"
+#include "install_ui.hpp"
 #include "output.hpp"
 
 namespace envctl::cli {
@@ -28,7 +37,8 @@ struct CreateOptions {
     bool no_deps = false;
     bool only_deps = false;
     bool offline = false;
-    bool dry_run = false;
+    ChangeOptions change;  // -y, --copy, --dry-run, ...
+    LockedCreateOptions locked;
 };
 
 std::string pad(std::string text, std::size_t width) {
@@ -107,34 +117,57 @@ int run_create(const GlobalOptions& global, CreateOptions options) {
     if (!options.exclude_newer.empty()) request.exclude_newer = options.exclude_newer;
     request.deps = options.no_deps ? solve::DepsMode::NoDeps : options.only_deps ? solve::DepsMode::OnlyDeps : solve::DepsMode::All;
 
+    // Lockfiles and explicit files install as they are; an environment file alone installs
+    // through its lockfile. A dry run of an environment file solves instead (no lockfile written).
+    const bool lockfile_input = !request.file.empty() && (options.locked.locked || options.locked.frozen ||
+                                                           ops::is_locked_input(request.file));
+    if (lockfile_input || (!options.change.dry_run &&
+                           takes_locked_path(request.file, options.locked, !request.specs.empty(), !request.channels.empty()))) {
+        std::string file_name;
+        if (!ops::is_locked_input(request.file))
+            if (auto parsed = spec::parse_environment_file(request.file)) file_name = parsed->name;
+        auto prefix = ops::create_prefix(request, config, file_name);
+        if (!prefix) return report_error(global, prefix.error());
+        return run_locked_create(global, request.file, *prefix, request.platform, options.locked, options.change, config,
+                                 environment);
+    }
+
     const auto repodata_options =
         repodata::options_from_config(config, net::network_options(config, environment, user_agent()));
     auto plan = ops::plan_create(request, config, environment, repodata_options);
     if (!plan) return report_error(global, plan.error());
 
     if (!plan->solution.satisfiable) {
-        if (global.json) {
+        if (global.json)
             print_json(ops::unsatisfiable_json(*plan));
-        } else {
-            std::vector<std::string> specs;
-            for (const auto& spec : plan->specs) specs.push_back(spec.str());
+        else
             std::fputs(fmt::format("error: cannot satisfy the request for {}\n{}", plan->platform,
                                    plan->solution.explanation.text())
                            .c_str(),
                        stderr);
-        }
         return exit_codes::failed;
     }
-    if (!options.dry_run)
-        return report_error(global, Error{ErrorKind::Usage,
-                                          "installing environments is not available in this build of envctl yet",
-                                          std::nullopt,
-                                          {"add --dry-run to see what would be installed"}});
-    if (global.json)
-        print_json(ops::plan_json(*plan));
-    else if (!global.quiet)
-        print_plan(*plan);
-    return exit_codes::ok;
+    if (options.change.dry_run) {
+        if (global.json)
+            print_json(ops::plan_json(*plan));
+        else if (!global.quiet)
+            print_plan(*plan);
+        return exit_codes::ok;
+    }
+    if (!global.json && !global.quiet)
+        for (const auto& note : plan->notes) std::fputs(fmt::format("note: {}\n", note).c_str(), stderr);
+    ops::ApplyRequest apply;
+    apply.prefix = plan->prefix;
+    apply.channels = plan->channels;
+    apply.resolve = [records = plan->solution.records](const std::vector<link::PrefixRecord>&)
+        -> Result<std::vector<conda::PackageRecord>> { return records; };
+    for (const auto& spec : plan->specs) {
+        apply.update_specs.push_back(spec.str());
+        if (const auto name = spec.exact_name()) apply.requested_specs.emplace_back(std::string(*name), spec.str());
+    }
+    if (!plan->env_vars.empty()) apply.env_vars = plan->env_vars;
+    prepare_request(apply, options.change, config);
+    return run_apply(global, apply, options.change, config, environment);
 }
 
 }  // namespace
@@ -162,7 +195,8 @@ void add_create_command(CommandContext context) {
         ->check(CLI::IsMember({"strict", "flexible", "disabled"}));
     command->add_flag("--strict-channel-priority", options->strict_channel_priority, "Same as --channel-priority strict");
     command->add_flag("--offline", options->offline, "Use only cached repodata");
-    command->add_flag("--dry-run", options->dry_run, "Only show what would be installed");
+    add_change_options(*command, options->change, true);
+    add_locked_create_options(*command, options->locked);
     command->callback([context, options] {
         context.selected = [global = &context.global, options] { return run_create(*global, *options); };
     });

@@ -27,6 +27,10 @@ struct CommandContext {
 void add_version_command(CommandContext context);
 void add_config_command(CommandContext context);
 void add_search_command(CommandContext context);
+void add_install_command(CommandContext context);
+void add_update_command(CommandContext context);
+void add_remove_command(CommandContext context);
+void add_env_command(CommandContext context);
 void add_create_command(CommandContext context);
 void add_info_command(CommandContext context);
 void add_lock_command(CommandContext context);

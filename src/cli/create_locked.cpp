@@ -8,6 +8,7 @@
 #include "envctl/conda/match_spec.hpp"
 #include "envctl/net/options.hpp"
 #include "envctl/ops/lock_install.hpp"
+#include "envctl/spec/environment.hpp"
 #include "output.hpp"
 
 namespace envctl::cli {
@@ -56,6 +57,10 @@ int run_locked_create(const GlobalOptions& global, const std::filesystem::path& 
     for (const auto& text : plan->requested_specs)
         if (auto spec = conda::MatchSpec::parse(text); spec && spec->exact_name())
             apply.requested_specs.emplace_back(std::string(*spec->exact_name()), text);
+    // The environment file's `variables:` go to conda-meta/state, as with a solved create.
+    if (!ops::is_locked_input(file))
+        if (auto parsed = spec::parse_environment_file(file); parsed && !parsed->variables.empty())
+            apply.env_vars = parsed->variables;
     prepare_request(apply, change, config);
     return run_apply(global, apply, change, config, environment);
 }

@@ -14,6 +14,10 @@ void add_commands(CommandContext context) {
     add_version_command(context);
     add_config_command(context);
     add_search_command(context);
+    add_install_command(context);
+    add_update_command(context);
+    add_remove_command(context);
+    add_env_command(context);
     add_create_command(context);
     add_info_command(context);
     add_lock_command(context);

@@ -150,6 +150,7 @@ Result<CreatePlan> plan_create(const CreateRequest& request, const config::Confi
         if (!parsed) return fail(std::move(parsed.error()));
         file = std::move(*parsed);
         plan.specs = file->dependencies_for(plan.platform);
+        plan.env_vars = file->variables;
         if (!file->pip.empty())
             plan.notes.push_back(fmt::format("the {} pip: entr{} of {} {} not installed by this version of envctl",
                                              file->pip.size(), file->pip.size() == 1 ? "y" : "ies", file->source,

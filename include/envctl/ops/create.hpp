@@ -53,6 +53,7 @@ struct CreatePlan {
     solve::Solution solution;
     // Records of solution.link that are not in any package cache folder yet.
     std::vector<conda::PackageRecord> fetch;
+    std::vector<std::pair<std::string, std::string>> env_vars;  // environment.yml `variables:`
     std::vector<std::string> notes;  // e.g. "the 2 pip: entries of environment.yml are not installed yet"
 };
 
