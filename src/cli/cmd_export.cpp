@@ -1,4 +1,4 @@
-// envctl export -p PREFIX [--format environment|explicit|lock] [--from-history] [--no-builds] [-o FILE] [--json]
+// envctl export -p PREFIX|-n NAME [--env-name NAME] [--format environment|explicit|lock] [--from-history] [--no-builds] [-o FILE] [--json]
 #include <cstdio>
 #include <memory>
 
@@ -10,17 +10,18 @@
 #include "envctl/lock/export.hpp"
 #include "envctl/ops/search.hpp"
 #include "envctl/util/fs.hpp"
+#include "environment_target.hpp"
 #include "output.hpp"
 
 namespace envctl::cli {
 namespace {
 
 struct ExportOptions {
-    std::string prefix;
+    EnvironmentTarget target;
     std::string format = "environment";
     bool from_history = false;
     bool no_builds = false;
-    std::string name;
+    std::string env_name;  // the name written into environment.yml
     std::string output;
 };
 
@@ -35,10 +36,12 @@ int run_export(const GlobalOptions& global, const ExportOptions& options) {
     else return report_error(global, Error{ErrorKind::Usage, fmt::format("unknown --format '{}' (environment, explicit or lock)", options.format), std::nullopt, {}});
     export_options.from_history = options.from_history;
     export_options.no_builds = options.no_builds;
-    export_options.name = options.name;
+    export_options.name = !options.env_name.empty() ? options.env_name : options.target.name;
     export_options.fallback_platform = std::string(conda::host_subdir());
     export_options.channel_context = ops::channel_context(loaded->config, environment);
-    const std::filesystem::path prefix = options.prefix;
+    auto found = existing_environment(options.target, loaded->config);
+    if (!found) return report_error(global, found.error());
+    const std::filesystem::path prefix = *found;
     if (options.from_history) {
         auto history = read_file(prefix / "conda-meta" / "history");
         if (history) export_options.history_text = std::move(*history);
@@ -61,7 +64,7 @@ int run_export(const GlobalOptions& global, const ExportOptions& options) {
     } else if (options.output.empty()) {
         std::fputs(text->c_str(), stdout);
     } else if (!global.quiet) {
-        std::fputs(fmt::format("Exported {} ({} packages) to {}\n", options.prefix, installed->packages.size(), options.output).c_str(), stderr);
+        std::fputs(fmt::format("Exported {} ({} packages) to {}\n", prefix.string(), installed->packages.size(), options.output).c_str(), stderr);
     }
     return exit_codes::ok;
 }
@@ -71,12 +74,13 @@ int run_export(const GlobalOptions& global, const ExportOptions& options) {
 void add_export_command(CommandContext context) {
     auto options = std::make_shared<ExportOptions>();
     auto* command = context.app.add_subcommand("export", "Write an installed environment as environment.yml, explicit file or lockfile");
-    command->add_option("-p,--prefix", options->prefix, "Environment to export")->required();
+    add_environment_target_options(*command, options->target, false);
     command->add_option("--format", options->format, "environment (default), explicit or lock")
         ->check(CLI::IsMember({"environment", "explicit", "lock"}));
     command->add_flag("--from-history", options->from_history, "Only the specs the user asked for (environment format)");
     command->add_flag("--no-builds", options->no_builds, "Pin name=version without the build string (environment format)");
-    command->add_option("-n,--name", options->name, "Environment name to write (default: the prefix folder's name)");
+    command->add_option("--env-name", options->env_name,
+                        "Environment name to write (default: the -n name, else the prefix folder's name)");
     command->add_option("-o,--output,--file", options->output, "Write to this file instead of stdout");
     command->callback([context, options] {
         context.selected = [global = &context.global, options] { return run_export(*global, *options); };

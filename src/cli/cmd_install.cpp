@@ -13,6 +13,7 @@
 #include "envctl/ops/create.hpp"
 #include "envctl/ops/search.hpp"
 #include "install_ui.hpp"
+#include "environment_target.hpp"
 #include "output.hpp"
 
 namespace envctl::cli {
@@ -32,19 +33,6 @@ struct InstallOptions {
     ChangeOptions change;
 };
 
-// -p or -n, which must name an existing environment.
-Result<fs::path> existing_environment(const std::string& prefix, const std::string& name, const config::Config& config) {
-    ops::CreateRequest request;
-    request.prefix = prefix;
-    request.name = name;
-    auto path = ops::create_prefix(request, config, {});
-    if (!path) return fail(Error{ErrorKind::Usage, "no environment given", {}, {"use -p PATH or -n NAME"}});
-    if (!link::is_environment(*path))
-        return fail(Error{ErrorKind::Input, fmt::format("{} is not an environment", path->string()), {},
-                          {"create it first with `envctl create -p PATH SPEC...`"}});
-    return path;
-}
-
 std::optional<std::string> spec_name(const std::string& text) {
     auto spec = conda::MatchSpec::parse(text);
     if (!spec) return std::nullopt;
@@ -59,7 +47,7 @@ int run_install(const GlobalOptions& global, const InstallOptions& options, bool
     auto loaded = load_configuration(environment, overrides);
     if (!loaded) return report_error(global, loaded.error());
     const auto& config = loaded->config;
-    auto prefix = existing_environment(options.prefix, options.name, config);
+    auto prefix = existing_environment(EnvironmentTarget{options.prefix, options.name, {}}, config);
     if (!prefix) return report_error(global, prefix.error());
     if (!update && options.specs.empty())
         return report_error(global, Error{ErrorKind::Usage, "nothing to install", {}, {"give package specs"}});

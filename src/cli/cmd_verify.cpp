@@ -1,4 +1,4 @@
-// envctl verify -p PREFIX [--lockfile FILE] [--platform SUBDIR] [--category NAME ...] [--no-files]
+// envctl verify -p PREFIX|-n NAME|-f environment.yml [--lockfile FILE] [--platform SUBDIR] [--category NAME ...] [--no-files]
 //               [--no-extra-files] [--json]
 // Exit codes: 0 clean, 1 drift, 2 error (a missing or invalid lockfile or prefix).
 #include <cstdio>
@@ -7,15 +7,18 @@
 #include <fmt/format.h>
 
 #include "command.hpp"
+#include "configuration.hpp"
 #include "envctl/conda/platform.hpp"
 #include "envctl/lock/verify.hpp"
+#include "envctl/ops/lock.hpp"
+#include "environment_target.hpp"
 #include "output.hpp"
 
 namespace envctl::cli {
 namespace {
 
 struct VerifyOptions {
-    std::string prefix;
+    EnvironmentTarget target;
     std::string lockfile;
     std::string platform;
     std::vector<std::string> categories;
@@ -45,9 +48,20 @@ int report_verify_error(const GlobalOptions& global, Error error) {
     return report_error(global, error);
 }
 
-int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
-    const std::filesystem::path prefix = options.prefix;
-    auto installed = lock::read_prefix(prefix);
+// --lockfile, or with -f the lockfile beside the environment file.
+std::string lockfile_to_check(const VerifyOptions& options) {
+    if (!options.lockfile.empty() || options.target.file.empty()) return options.lockfile;
+    return (std::filesystem::path(options.target.file).parent_path() / ops::kDefaultLockfileName).string();
+}
+
+int run_verify(const GlobalOptions& global, VerifyOptions options) {
+    const auto environment = config::Environment::from_process();
+    auto loaded = load_configuration(environment);
+    if (!loaded) return report_verify_error(global, loaded.error());
+    auto prefix = target_prefix(options.target, loaded->config);
+    if (!prefix) return report_verify_error(global, prefix.error());
+    options.lockfile = lockfile_to_check(options);
+    auto installed = lock::read_prefix(*prefix);
     if (!installed) return report_verify_error(global, installed.error());
     std::optional<lock::Lockfile> lockfile;
     if (!options.lockfile.empty()) {
@@ -65,18 +79,18 @@ int run_verify(const GlobalOptions& global, const VerifyOptions& options) {
     if (global.json) {
         auto out = lock::to_json(*report);
         out["success"] = true;
-        out["prefix"] = options.prefix;
+        out["prefix"] = prefix->string();
         if (lockfile) out["lockfile"] = options.lockfile;
         print_json(out);
     } else if (report->clean()) {
         if (!global.quiet)
-            std::fputs(fmt::format("{} is clean: {} packages, {} files checked{}\n", options.prefix, report->packages_checked,
+            std::fputs(fmt::format("{} is clean: {} packages, {} files checked{}\n", prefix->string(), report->packages_checked,
                                    report->files_checked, lockfile ? fmt::format(" against {}", options.lockfile) : "")
                            .c_str(),
                        stdout);
     } else {
         std::fputs(text_report(*report).c_str(), stdout);
-        std::fputs(fmt::format("{} has drifted{}\n", options.prefix, lockfile ? " from " + options.lockfile : "").c_str(), stderr);
+        std::fputs(fmt::format("{} has drifted{}\n", prefix->string(), lockfile ? " from " + options.lockfile : "").c_str(), stderr);
     }
     return report->clean() ? exit_codes::ok : exit_codes::failed;
 }
@@ -87,8 +101,9 @@ void add_verify_command(CommandContext context) {
     auto options = std::make_shared<VerifyOptions>();
     auto* command = context.app.add_subcommand(
         "verify", "Check that an environment matches its lockfile and that no installed file changed (0 clean, 1 drift, 2 error)");
-    command->add_option("-p,--prefix", options->prefix, "Environment to verify")->required();
-    command->add_option("--lockfile", options->lockfile, "Lockfile whose package set the environment must equal");
+    add_environment_target_options(*command, options->target, true);
+    command->add_option("--lockfile", options->lockfile,
+                        "Lockfile whose package set the environment must equal (with -f: envctl-lock.yml beside the file)");
     command->add_option("--platform", options->platform, "Lockfile platform to compare with (default: the environment's)");
     command->add_option("--category", options->categories, "Lockfile categories installed (repeatable; default: main)");
     command->add_flag("--no-files", options->no_files, "Skip re-hashing installed files");

@@ -16,7 +16,7 @@ def test_environment_format_pins_everything(envctl, tmp_path):
         "dependencies": ["libzlib=1.3.1=hb9d3cd8_2", "numpy=1.26.4=py311h64a7726_0",
                          "python=3.11.9=hb806964_0_cpython", {"pip": ["rich==13.7.1"]}],
     }
-    document = yaml.safe_load(envctl.run("export", "-p", prefix, "--no-builds", "-n", "demo").stdout)
+    document = yaml.safe_load(envctl.run("export", "-p", prefix, "--no-builds", "--env-name", "demo").stdout)
     assert document["name"] == "demo"
     assert document["dependencies"][:3] == ["libzlib=1.3.1", "numpy=1.26.4", "python=3.11.9"]
 

@@ -1,0 +1,30 @@
+#pragma once
+// Which existing environment a command works on: -p PREFIX, -n NAME (in the first envs dir), or
+// -f environment.yml (its per-project prefix .envctl/envs/<name> beside the file), as `create`
+// places them.
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "envctl/config/config.hpp"
+#include "envctl/util/result.hpp"
+
+namespace envctl::cli {
+
+struct EnvironmentTarget {
+    std::string prefix;
+    std::string name;
+    std::string file;
+};
+
+// Adds -p/--prefix, -n/--name and, when `with_file`, -f/--file.
+void add_environment_target_options(CLI::App& command, EnvironmentTarget& target, bool with_file);
+
+// The prefix the options name, without checking that it exists.
+Result<std::filesystem::path> target_prefix(const EnvironmentTarget& target, const config::Config& config);
+
+// The prefix the options name, which must hold an environment (conda-meta/).
+Result<std::filesystem::path> existing_environment(const EnvironmentTarget& target, const config::Config& config);
+
+}  // namespace envctl::cli
