@@ -206,8 +206,8 @@ public:
         std::string name;  // lowercase
         std::vector<std::pair<std::string, std::string>> attributes;  // names lowercase, values unescaped
         const std::string* get(std::string_view key) const {
-            for (const auto& [name, value] : attributes)
-                if (name == key) return &value;
+            for (const auto& [key_name, value] : attributes)
+                if (key_name == key) return &value;
             return nullptr;
         }
     };
