@@ -36,5 +36,9 @@ void add_info_command(CommandContext context);
 void add_lock_command(CommandContext context);
 void add_export_command(CommandContext context);
 void add_verify_command(CommandContext context);
+void add_list_command(CommandContext context);
+void add_env_list_command(CommandContext context);  // after add_env_command
+void add_repoquery_command(CommandContext context);
+void add_clean_command(CommandContext context);
 
 }  // namespace envctl::cli

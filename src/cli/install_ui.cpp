@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "configuration.hpp"
+#include "envctl/ops/environments.hpp"
 #include "envctl/util/url.hpp"
 #include "output.hpp"
 #include "progress.hpp"
@@ -205,6 +206,8 @@ int run_apply(const GlobalOptions& global, const ops::ApplyRequest& request, con
         if (!global.json) std::fputs("Aborted: nothing was changed.\n", stderr);
         return exit_codes::failed;
     }
+    if (auto registered = ops::register_environment(config.root_prefix, request.prefix); !registered)
+        spdlog::warn("{} is not in the list of environments: {}", request.prefix.string(), registered.error().message);
     for (const auto& clobber : result->transaction.clobbered) spdlog::warn("clobbered {}", clobber);
     if (global.json) {
         print_json(ops::apply_result_json(*result));
