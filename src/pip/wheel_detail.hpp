@@ -70,6 +70,9 @@ Result<std::string> record_digest_of_file(const std::string& path, std::string_v
 std::string record_sha256(std::string_view data);
 
 Error io_error(std::string_view what, const std::string& path, int error_number);
+// Writes `contents` to a temporary sibling and renames it over `path`; fsyncs first when `durable`
+// (the journal's first write only: a wheel install must not pay one fsync per file).
+Status replace_file(const std::string& path, std::string_view contents, bool durable);
 // Creates `relative`'s parent directories under `root` (mkdir -p), remembering what exists.
 class DirectoryMaker {
 public:

@@ -40,6 +40,35 @@ bool is_safe_relative_path(std::string_view path) {
     return true;
 }
 
+Status replace_file(const std::string& path, std::string_view contents, bool durable) {
+    const auto temporary = temporary_sibling(path).string();
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return fail(io_error("create", temporary, errno));
+    std::size_t done = 0;
+    while (done < contents.size()) {
+        const auto wrote = ::write(fd, contents.data() + done, contents.size() - done);
+        if (wrote < 0 && errno == EINTR) continue;
+        if (wrote < 0) {
+            const int error = errno;
+            ::close(fd);
+            ::unlink(temporary.c_str());
+            return fail(io_error("write", temporary, error));
+        }
+        done += static_cast<std::size_t>(wrote);
+    }
+    if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        return fail(io_error("write", temporary, error));
+    }
+    if (::rename(temporary.c_str(), path.c_str()) != 0) {
+        const int error = errno;
+        ::unlink(temporary.c_str());
+        return fail(io_error("rename into", path, error));
+    }
+    return {};
+}
+
 namespace {
 
 std::vector<std::string_view> split_path(std::string_view path) {

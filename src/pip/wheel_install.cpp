@@ -45,14 +45,14 @@ struct Journal {
     std::vector<std::string> removed;  // prefix-relative paths moved to the trash on purpose
 };
 
-Status write_journal(const fs::path& prefix, const Journal& journal) {
+Status write_journal(const fs::path& prefix, const Journal& journal, bool durable) {
     nlohmann::json document;
     document["version"] = 1;
     document["state"] = journal.committed ? "committed" : "running";
     document["started_ns"] = journal.started_ns;
     document["create"] = journal.create;
     document["removed"] = journal.removed;
-    return write_file_atomic(prefix / std::string(detail::journal_file), document.dump());
+    return detail::replace_file((prefix / std::string(detail::journal_file)).string(), document.dump(), durable);
 }
 
 Result<std::optional<Journal>> read_journal(const fs::path& prefix) {
@@ -257,7 +257,7 @@ public:
             return fail(std::move(planned.error()));
         }
         plan_journal();
-        if (auto written = write_journal(prefix_, journal_); !written) {
+        if (auto written = write_journal(prefix_, journal_, true); !written) {
             discard_staging();
             return fail(std::move(written.error()));
         }
@@ -270,7 +270,7 @@ public:
             return fail(std::move(applied.error()));
         }
         journal_.committed = true;
-        if (auto written = write_journal(prefix_, journal_); !written) return fail(std::move(written.error()));
+        if (auto written = write_journal(prefix_, journal_, false); !written) return fail(std::move(written.error()));
         complete(prefix_, site_packages_, journal_);
         return std::move(result_);
     }
@@ -403,13 +403,58 @@ private:
             result_.removed.push_back(removal.dist_info_name);
         }
         std::unordered_map<std::string, std::string> owners;  // target -> distribution of this batch
-        for (const auto& wheel : staged_) {
-            for (const auto& file : wheel.files)
-                if (auto placed = place(wheel, file, owners); !placed) return placed;
-        }
+        for (const auto& wheel : staged_)
+            if (auto placed = place_wheel(wheel, owners); !placed) return placed;
         compile();
         for (const auto& wheel : staged_)
             if (auto written = write_record(wheel); !written) return written;
+        return {};
+    }
+
+    bool directory_exists(const std::string& relative) {
+        if (existing_directories_.count(relative)) return true;
+        struct stat status {};
+        if (::lstat((prefix_ + "/" + relative).c_str(), &status) != 0) return false;
+        // A symlink to a directory counts: check_parent() decides whether it may be written through.
+        if (!S_ISDIR(status.st_mode) && !(S_ISLNK(status.st_mode) && fs::is_directory(prefix_ + "/" + relative)))
+            return false;
+        existing_directories_.insert(relative);
+        return true;
+    }
+
+    // The outermost directory of `target` that the prefix lacks ("" when its parent exists).
+    std::string first_missing_directory(const std::string& target) {
+        for (auto slash = target.find('/'); slash != std::string::npos; slash = target.find('/', slash + 1)) {
+            auto directory = target.substr(0, slash);
+            if (!directory_exists(directory)) return directory;
+        }
+        return {};
+    }
+
+    // A directory the prefix lacks is moved from the staging folder whole (one rename instead of
+    // one per file); other files one by one.
+    Status place_wheel(const detail::StagedWheel& wheel, std::unordered_map<std::string, std::string>& owners) {
+        std::vector<std::string> moved;
+        for (const auto& file : wheel.files) {
+            const bool inside_moved = std::any_of(moved.begin(), moved.end(), [&](const std::string& directory) {
+                return file.target.starts_with(directory) && file.target[directory.size()] == '/';
+            });
+            if (inside_moved) {
+                owners[file.target] = wheel.name;
+                continue;
+            }
+            const auto missing = first_missing_directory(file.target);
+            if (missing.empty()) {
+                if (auto placed = place(wheel, file, owners); !placed) return placed;
+                continue;
+            }
+            if (auto checked = check_parent(missing); !checked) return checked;
+            const auto path = prefix_ + "/" + missing;
+            if (::rename((wheel.staging / missing).c_str(), path.c_str()) != 0) return fail(io_error("install", path, errno));
+            existing_directories_.insert(missing);
+            moved.push_back(missing);
+            owners[file.target] = wheel.name;
+        }
         return {};
     }
 
@@ -444,11 +489,12 @@ private:
                 if (file.compile) list += prefix_ + "/" + file.target + "\n";
         if (list.empty()) return;
         const auto list_file = fs::path(prefix_) / "conda-meta" / ".envctl-pip-pyc-sources.txt";
-        if (auto written = write_file_atomic(list_file, list); !written) {
+        if (auto written = detail::replace_file(list_file.string(), list, false); !written) {
             warn("cannot compile .pyc files: " + written.error().message);
             return;
         }
-        std::vector<std::string> argv{prefix_ + "/bin/python", "-Wi", "-m", "compileall", "-q", "-l", "-i",
+        // -I -S: no PYTHON* variables (PYTHONPYCACHEPREFIX would put the files elsewhere), no site.
+        std::vector<std::string> argv{prefix_ + "/bin/python", "-I", "-S", "-Wi", "-m", "compileall", "-q", "-l", "-i",
                                       list_file.string()};
         // Worker processes pay off for many files only.
         if (std::count(list.begin(), list.end(), '\n') > 400) argv.insert(argv.end(), {"-j", "0"});
@@ -493,7 +539,8 @@ private:
         std::sort(entries.begin(), entries.end(),
                   [](const pypi::RecordEntry& a, const pypi::RecordEntry& b) { return a.path < b.path; });
         const auto record = fs::path(prefix_) / (wheel.dist_info + "/RECORD");
-        if (auto written = write_file_atomic(record, pypi::format_record(entries)); !written) return written;
+        if (auto written = detail::replace_file(record.string(), pypi::format_record(entries), false); !written)
+            return written;
         std::sort(installed.files.begin(), installed.files.end());
         result_.installed.push_back(std::move(installed));
         return {};
@@ -513,6 +560,7 @@ private:
     std::vector<Removal> removals_;
     std::vector<detail::StagedWheel> staged_;
     std::unordered_set<std::string> checked_parents_;
+    std::unordered_set<std::string> existing_directories_;
     Journal journal_;
     PipTransactionResult result_;
 };

@@ -2,8 +2,10 @@
 // shebangs, entry points, RECORD/INSTALLER/REQUESTED/direct_url.json, upgrades, hostile wheels
 // refused with the prefix untouched, rollback of a failed transaction and recovery of a killed one.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 
 #include <catch2/catch.hpp>
@@ -388,4 +390,46 @@ TEST_CASE("wheel install: several wheels as one transaction, one bad wheel insta
 TEST_CASE("wheel install: path helpers") {
     CHECK(pip::site_packages_of({"3.12", ""}) == "lib/python3.12/site-packages");
     CHECK(pip::site_packages_of({"3.12", "custom/site"}) == "custom/site");
+}
+
+TEST_CASE("wheel install: kill -9 during an upgrade, then recovery restores the old version") {
+    Fixture fixture;
+    auto big = [](const std::string& version) {
+        auto spec = demo_spec(version);
+        for (int i = 0; i < 3000; ++i)
+            spec.members.push_back({"demo/generated/m" + std::to_string(i) + ".py", "V = '" + version + "'\n"});
+        return spec;
+    };
+    REQUIRE(fixture.install(big("1.0")));
+    const auto before = snapshot(fixture.prefix);
+    const auto wheel = build_wheel(fixture.dist, big("2.0"));
+    const auto journal = fixture.prefix / "conda-meta/.envctl-pip-transaction.json";
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        auto request = fixture.request(wheel);
+        ::_exit(pip::install_wheel(request) ? 0 : 1);
+    }
+    bool seen = false;
+    for (int i = 0; i < 2'000'000 && !seen; ++i) seen = fs::exists(journal);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (!seen || !WIFSIGNALED(status) || !fs::exists(journal)) {
+        WARN("the install finished before it could be killed; nothing to recover");
+        return;
+    }
+    const bool committed = slurp(journal).find("\"committed\"") != std::string::npos;
+    auto lock = link::PrefixLock::acquire(fixture.prefix).value();
+    auto recovered = pip::recover_pip_transaction(fixture.prefix, lock);
+    REQUIRE(recovered);
+    CHECK(*recovered);
+    CHECK_FALSE(fs::exists(journal));
+    CHECK_FALSE(fs::exists(fixture.prefix / "conda-meta/.envctl-pip-trash"));
+    if (committed) {  // killed while cleaning up: the upgrade stands
+        CHECK(slurp(fixture.prefix / fixture.site / "demo/generated/m7.py") == "V = '2.0'\n");
+        return;
+    }
+    CHECK(snapshot(fixture.prefix) == before);
+    CHECK(slurp(fixture.prefix / fixture.site / "demo/generated/m7.py") == "V = '1.0'\n");
 }
