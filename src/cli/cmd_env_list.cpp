@@ -53,7 +53,6 @@ int run_env_list(const GlobalOptions& global) {
 void add_env_list_command(CommandContext context) {
     CLI::App* env = context.app.get_subcommand("env");
     auto* command = env->add_subcommand("list", "List environments: the root, envs_dirs and those envctl created elsewhere");
-    command->alias("ls");
     command->footer("Examples:\n  envctl env list\n  envctl env list --json");
     command->callback([&global = context.global, &selected = context.selected] {
         selected = [&global] { return run_env_list(global); };
