@@ -70,6 +70,8 @@ def envctl(home, tmp_path):
         "NO_COLOR": "1",
         "LANG": "C.UTF-8",
     }
+    # Sanitizer builds (scripts/test's build-asan) read their options from the environment.
+    env.update({k: v for k, v in os.environ.items() if k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")})
     return Envctl(binary, env)
 
 
