@@ -235,6 +235,7 @@ struct IndexClient::Impl {
         state.cache_control = result->cache_control;
         if (cached) {
             // A cache that cannot be written only costs a download next time.
+            (void)ensure_directory(cache("pages"));
             if (!result->not_modified) (void)write_file_atomic(body_file, *body);
             (void)write_file_atomic(state_file, page_state_json(state));
         }
