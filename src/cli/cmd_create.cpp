@@ -23,6 +23,7 @@
 #include "envctl/util/url.hpp"
 #include "install_ui.hpp"
 #include "output.hpp"
+#include "pip_install_ui.hpp"
 
 namespace envctl::cli {
 namespace {
@@ -167,7 +168,9 @@ int run_create(const GlobalOptions& global, CreateOptions options) {
     }
     if (!plan->env_vars.empty()) apply.env_vars = plan->env_vars;
     prepare_request(apply, options.change, config);
-    return run_apply(global, apply, options.change, config, environment);
+    const auto code = run_apply(global, apply, options.change, config, environment);
+    if (code != exit_codes::ok || options.change.dry_run) return code;
+    return install_pip_step(global, plan->prefix, plan->solution.records, ops::pip_packages(plan->pip_wheels), config, environment);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "envctl/ops/lock_install.hpp"
 #include "envctl/spec/environment.hpp"
 #include "output.hpp"
+#include "pip_install_ui.hpp"
 
 namespace envctl::cli {
 
@@ -41,11 +42,15 @@ int run_locked_create(const GlobalOptions& global, const std::filesystem::path& 
     if (!plan) return report_error(global, plan.error());
     if (!global.json && !global.quiet)
         for (const auto& message : plan->messages) std::fputs(fmt::format("{}\n", message).c_str(), stderr);
-    if (!plan->pip_requirements.empty() || !plan->pip_packages.empty())
-        std::fputs(fmt::format("warning: {} pip requirement(s) of {} are not installed: envctl does not install pip packages yet\n",
-                               plan->pip_requirements.size() + plan->pip_packages.size(), plan->source.string())
+    // A lockfile that records pip: lines but no pip entries was written before envctl locked
+    // pip packages: they cannot be installed from it.
+    if (!plan->pip_requirements.empty() && plan->pip_packages.empty())
+        std::fputs(fmt::format("warning: {} records {} pip requirement(s) but no locked pip packages; relock it to install them\n",
+                               plan->source.string(), plan->pip_requirements.size())
                        .c_str(),
                    stderr);
+    auto pip_packages = ops::pip_packages(plan->pip_packages, ops::requested_pip_names(plan->pip_requirements));
+    if (!pip_packages) return report_error(global, pip_packages.error());
 
     ops::ApplyRequest apply;
     apply.prefix = prefix;
@@ -62,7 +67,9 @@ int run_locked_create(const GlobalOptions& global, const std::filesystem::path& 
         if (auto parsed = spec::parse_environment_file(file); parsed && !parsed->variables.empty())
             apply.env_vars = parsed->variables;
     prepare_request(apply, change, config);
-    return run_apply(global, apply, change, config, environment);
+    const auto code = run_apply(global, apply, change, config, environment);
+    if (code != exit_codes::ok || change.dry_run) return code;
+    return install_pip_step(global, prefix, plan->records, std::move(*pip_packages), config, environment);
 }
 
 }  // namespace envctl::cli

@@ -144,10 +144,16 @@ void check_pip_entries(const spec::EnvironmentSpec& environment, std::string_vie
         const auto text = trim(line.text);
         if (text.empty() || text.front() == '-' || text.front() == '#') continue;  // options, -e, -r
         auto requirement = pypi::Requirement::parse(text);
-        if (!requirement || !requirement->url.empty()) continue;
+        // Lines with markers may not apply to this platform; the content hash covers them.
+        if (!requirement || !requirement->url.empty() || requirement->marker) continue;
         const auto name = requirement->normalized_name();
         const auto found = std::find_if(set.pip.begin(), set.pip.end(),
                                         [&](const LockedPackage* entry) { return pypi::normalize_name(entry->name) == name; });
+        // The pip resolver leaves requirements that conda packages meet to conda.
+        const bool from_conda = std::any_of(set.records.begin(), set.records.end(), [&](const conda::PackageRecord& record) {
+            return pypi::normalize_name(record.name) == name;
+        });
+        if (found == set.pip.end() && from_conda) continue;
         if (found == set.pip.end()) {
             reasons.push_back(fmt::format("{}: pip requirement '{}' is not locked", platform, line.text));
             continue;

@@ -12,6 +12,7 @@
 #include "envctl/conda/platform.hpp"
 #include "envctl/config/registry.hpp"
 #include "envctl/ops/search.hpp"
+#include "envctl/pip/environment.hpp"
 #include "envctl/solve/virtual_packages.hpp"
 #include "envctl/spec/environment.hpp"
 #include "envctl/util/strings.hpp"
@@ -151,10 +152,6 @@ Result<CreatePlan> plan_create(const CreateRequest& request, const config::Confi
         file = std::move(*parsed);
         plan.specs = file->dependencies_for(plan.platform);
         plan.env_vars = file->variables;
-        if (!file->pip.empty())
-            plan.notes.push_back(fmt::format("the {} pip: entr{} of {} {} not installed by this version of envctl",
-                                             file->pip.size(), file->pip.size() == 1 ? "y" : "ies", file->source,
-                                             file->pip.size() == 1 ? "is" : "are"));
     }
     for (const auto& text : request.specs) {
         auto spec = conda::MatchSpec::parse(text);
@@ -219,6 +216,18 @@ Result<CreatePlan> plan_create(const CreateRequest& request, const config::Confi
     auto solution = solve::solve(solve_request);
     if (!solution) return fail(std::move(solution.error()));
     plan.solution = std::move(*solution);
+    if (file && !file->pip.empty() && plan.solution.satisfiable) {
+        auto inputs = pip::environment_pip_inputs(*file, environment);
+        if (!inputs) return fail(std::move(inputs.error()));
+        const auto settings = pip::pip_settings(config, options.cache_dir, options.local_repodata_ttl, options.offline, options.network);
+        pip::IndexClient client(pip::index_options(*inputs, settings));
+        auto resolution = pip::resolve_for_platform(*inputs, client, plan.platform, plan.solution.records, plan.virtual_packages);
+        if (!resolution) return fail(std::move(resolution.error()).with_context(fmt::format("resolving the pip: section of {}", file->source)));
+        plan.pip_wheels = std::move(resolution->wheels);
+        plan.pip_from_conda = std::move(resolution->from_conda);
+        for (const auto& provided : plan.pip_from_conda)
+            plan.notes.push_back(fmt::format("pip requirement {} is met by {}", provided.name, provided.provider));
+    }
     for (const auto& record : plan.solution.link)
         if (!cached(record, config.pkgs_dirs)) plan.fetch.push_back(record);
     return plan;

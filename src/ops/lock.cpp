@@ -10,6 +10,7 @@
 #include "envctl/conda/platform.hpp"
 #include "envctl/config/registry.hpp"
 #include "envctl/ops/search.hpp"
+#include "envctl/pip/environment.hpp"
 #include "envctl/solve/solver.hpp"
 #include "envctl/solve/virtual_packages.hpp"
 #include "envctl/util/fs.hpp"
@@ -84,7 +85,12 @@ std::string relative_source(const std::filesystem::path& environment_file, const
     return relative.empty() ? source.generic_string() : relative.generic_string();
 }
 
-Result<std::vector<conda::PackageRecord>> solve_platform(const LockInputs& inputs, const std::string& platform,
+struct PlatformSolution {
+    std::vector<conda::PackageRecord> records;
+    std::vector<conda::PackageRecord> virtual_packages;
+};
+
+Result<PlatformSolution> solve_platform(const LockInputs& inputs, const std::string& platform,
                                                          const std::vector<conda::Channel>& channels,
                                                          std::vector<conda::PackageRecord> locked,
                                                          const config::Config& config,
@@ -123,7 +129,34 @@ Result<std::vector<conda::PackageRecord>> solve_platform(const LockInputs& input
                           fmt::format("cannot lock {} for {}:\n{}", inputs.environment.source, platform,
                                       solution->explanation.text()),
                           std::nullopt, {}});
-    return std::move(solution->records);
+    return PlatformSolution{std::move(solution->records), std::move(request.virtual_packages)};
+}
+
+// The pip entries of one platform: `manager: pip`, credential-free URL, sha256, the
+// Requires-Dist that apply as dependencies.
+std::vector<lock::LockedPackage> pip_entries(const pip::Resolution& resolution, const std::string& platform,
+                                             const std::string& category) {
+    std::vector<lock::LockedPackage> out;
+    for (const auto& wheel : resolution.wheels) {
+        lock::LockedPackage entry;
+        entry.name = wheel.name;
+        entry.version = wheel.version.to_string();
+        entry.manager = lock::Manager::Pip;
+        entry.platform = platform;
+        entry.url = strip_credentials(wheel.file.url);
+        entry.sha256 = wheel.sha256;
+        entry.category = category;
+        for (const auto& dependency : wheel.dependencies) {
+            const auto name = dependency.normalized_name();
+            const auto existing = std::find_if(entry.dependencies.begin(), entry.dependencies.end(),
+                                               [&](const lock::Dependency& d) { return d.name == name; });
+            if (existing == entry.dependencies.end()) entry.dependencies.push_back({name, dependency.specifier.to_string()});
+        }
+        std::sort(entry.dependencies.begin(), entry.dependencies.end(),
+                  [](const lock::Dependency& a, const lock::Dependency& b) { return a.name < b.name; });
+        out.push_back(std::move(entry));
+    }
+    return out;
 }
 
 }  // namespace
@@ -204,6 +237,8 @@ Result<LockOutcome> relock(const LockInputs& inputs, const lock::Lockfile* exist
         }
     }
     LockOutcome outcome;
+    std::optional<pip::PipInputs> pip_inputs;
+    std::optional<pip::IndexClient> pip_client;
     for (const auto& platform : inputs.platforms) {
         std::vector<conda::PackageRecord> locked;
         if (existing) {
@@ -212,11 +247,32 @@ Result<LockOutcome> relock(const LockInputs& inputs, const lock::Lockfile* exist
                 if (auto record = lock::to_record(entry)) locked.push_back(std::move(*record));
             }
         }
-        auto records = solve_platform(inputs, platform, *channels, std::move(locked), config, environment, options);
-        if (!records) return fail(std::move(records.error()));
-        for (const auto& record : *records) lockfile.packages.push_back(lock::from_record(record, platform, inputs.category));
+        auto solved = solve_platform(inputs, platform, *channels, std::move(locked), config, environment, options);
+        if (!solved) return fail(std::move(solved.error()));
+        const auto& records = solved->records;
+        for (const auto& record : records) lockfile.packages.push_back(lock::from_record(record, platform, inputs.category));
+        std::size_t pip_count = 0;
+        if (!inputs.environment.pip.empty()) {
+            if (!pip_inputs) {
+                auto read = pip::environment_pip_inputs(inputs.environment, environment);
+                if (!read) return fail(std::move(read.error()));
+                pip_inputs = std::move(*read);
+                const auto settings = pip::pip_settings(config, options.cache_dir, options.local_repodata_ttl, options.offline, options.network);
+                pip_client.emplace(pip::index_options(*pip_inputs, settings));
+            }
+            std::map<std::string, std::string> preferred;
+            if (existing)
+                for (const auto& entry : existing->packages)
+                    if (entry.platform == platform && entry.manager == lock::Manager::Pip && !moving.count(entry.name))
+                        preferred[entry.name] = entry.version;
+            auto resolution = pip::resolve_for_platform(*pip_inputs, *pip_client, platform, records, solved->virtual_packages,
+                                                        std::move(preferred));
+            if (!resolution) return fail(std::move(resolution.error()).with_context(fmt::format("locking the pip: section for {}", platform)));
+            for (auto& entry : pip_entries(*resolution, platform, inputs.category)) lockfile.packages.push_back(std::move(entry));
+            pip_count = resolution->wheels.size();
+        }
         meta.content_hash[platform] = lock::content_hash(inputs.environment, inputs.hash_inputs, platform);
-        outcome.packages_per_platform[platform] = records->size();
+        outcome.packages_per_platform[platform] = records.size() + pip_count;
     }
     lock::normalize(lockfile);
     outcome.path = inputs.lockfile_path;

@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from testkit.channel import record, write_channel
+from testkit.pypi import build_wheel, write_index
 
 PLATFORMS = ("linux-64", "osx-arm64")
 
@@ -55,8 +56,14 @@ def locked(lockfile, platform="linux-64"):
 
 
 @pytest.fixture
-def project(tmp_path, serve):
+def project(tmp_path, serve, home):
     server = serve(make_channel(tmp_path / "chan"))
+    # The pip: lines these tests write resolve against a local simple index, not pypi.org.
+    dists = [build_wheel(tmp_path / "dist", "flask", "2.3.3"), build_wheel(tmp_path / "dist", "rich", "13.7.0")]
+    index = serve(write_index(tmp_path / "index", dists))
+    config = home / ".config" / "envctl" / "config.yml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(f"pypi_index_url: {index.url}/simple\n")
     work = tmp_path / "project"
     work.mkdir()
     return server, work

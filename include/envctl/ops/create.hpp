@@ -20,6 +20,7 @@
 #include "envctl/conda/match_spec.hpp"
 #include "envctl/conda/package_record.hpp"
 #include "envctl/config/config.hpp"
+#include "envctl/pip/resolve.hpp"
 #include "envctl/repodata/repodata.hpp"
 #include "envctl/solve/solver.hpp"
 #include "envctl/util/result.hpp"
@@ -54,7 +55,10 @@ struct CreatePlan {
     // Records of solution.link that are not in any package cache folder yet.
     std::vector<conda::PackageRecord> fetch;
     std::vector<std::pair<std::string, std::string>> env_vars;  // environment.yml `variables:`
-    std::vector<std::string> notes;  // e.g. "the 2 pip: entries of environment.yml are not installed yet"
+    std::vector<std::string> notes;  // what was decided on the way, for the report
+    // The environment file's pip: section, resolved after the conda solve (satisfiable only).
+    std::vector<pip::ResolvedWheel> pip_wheels;
+    std::vector<pip::ProvidedDistribution> pip_from_conda;  // pip requirements conda packages meet
 };
 
 // Reads the environment file (if any), resolves channels and the prefix, loads the repodata
