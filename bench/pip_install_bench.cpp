@@ -5,6 +5,8 @@
 //
 // WORK_DIR/env is recreated for each run with bin/python -> the given interpreter. Prints one line
 // per run and the median.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,6 +20,18 @@
 
 namespace fs = std::filesystem;
 using namespace envctl;
+
+// User + system time of this process and its waited-for children (the .pyc compiler).
+double cpu_seconds() {
+    double total = 0;
+    for (const int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+        rusage usage {};
+        ::getrusage(who, &usage);
+        total += static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                 static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    }
+    return total;
+}
 
 int main(int argc, char** argv) {
     if (argc < 3) {
@@ -72,6 +86,7 @@ int main(int argc, char** argv) {
             install.requested = true;
             change.install.push_back(std::move(install));
         }
+        const auto cpu_before = cpu_seconds();
         const auto start = std::chrono::steady_clock::now();
         auto lock = link::PrefixLock::acquire(prefix);
         if (!lock) return std::fprintf(stderr, "%s\n", lock.error().message.c_str()), 1;
@@ -84,7 +99,7 @@ int main(int argc, char** argv) {
             pyc += installed.pyc_files;
         }
         seconds.push_back(elapsed);
-        std::printf("run %d: %.3f s\n", run + 1, elapsed);
+        std::printf("run %d: %.3f s wall %.3f s cpu\n", run + 1, elapsed, cpu_seconds() - cpu_before);
     }
     std::sort(seconds.begin(), seconds.end());
     std::printf("pip_install_bench: %zu wheels, %zu files (%zu .pyc), python %s: median %.3f s over %d runs\n",
