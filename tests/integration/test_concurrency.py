@@ -71,6 +71,7 @@ def test_two_creates_on_one_prefix(envctl, serve, tmp_path, home):
             assert "in use" in stderr or "lock" in stderr, stderr
             assert "Traceback" not in stderr
     assert 0 in codes, results
+    print(f"two creates on one prefix exited {codes}")
     found = set(prefixes.check_consistent(prefix))
     assert found in ({f"pkg{i}-1.0-0" for i in range(PACKAGES)}, {f"pkg{i}-1.0-0" for i in range(4)})
     envctl.run("verify", "-p", prefix)
