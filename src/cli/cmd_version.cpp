@@ -12,7 +12,7 @@ void add_version_command(CommandContext context) {
     command->callback([&global = context.global, &selected = context.selected] {
         selected = [&global] {
             if (global.json)
-                print_json({{"version", ENVCTL_VERSION}});
+                print_json({{"success", true}, {"version", ENVCTL_VERSION}});
             else
                 std::fputs(fmt::format("envctl {}\n", ENVCTL_VERSION).c_str(), stdout);
             return exit_codes::ok;

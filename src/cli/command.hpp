@@ -40,5 +40,13 @@ void add_list_command(CommandContext context);
 void add_env_list_command(CommandContext context);  // after add_env_command
 void add_repoquery_command(CommandContext context);
 void add_clean_command(CommandContext context);
+void add_run_command(CommandContext context);
+void add_shell_hook_command(CommandContext context);
+void add_shell_command(CommandContext context);
+void add_activate_commands(CommandContext context);
+void add_completion_command(CommandContext context);
+
+// Gives every command without a footer its Examples section (help.cpp); call after adding them.
+void add_help_examples(CLI::App& app);
 
 }  // namespace envctl::cli

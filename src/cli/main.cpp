@@ -27,6 +27,11 @@ void add_commands(CommandContext context) {
     add_env_list_command(context);
     add_repoquery_command(context);
     add_clean_command(context);
+    add_run_command(context);
+    add_shell_hook_command(context);
+    add_shell_command(context);
+    add_activate_commands(context);
+    add_completion_command(context);
 }
 
 int run(int argc, char** argv) {
@@ -39,6 +44,7 @@ int run(int argc, char** argv) {
     app.add_flag("--json", global.json, "Machine-readable JSON output on stdout");
     CommandRunner selected;
     add_commands(CommandContext{app, global, selected});
+    add_help_examples(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

@@ -41,6 +41,7 @@ const std::vector<KeyInfo> keys = {
     {"repodata_use_zst", T::Bool, M::Replace, true, "true", &Config::repodata_use_zst, "Fetch repodata.json.zst when the channel has it."},
     {"repodata_use_shards", T::Bool, M::Replace, false, "true", &Config::repodata_use_shards, "Use sharded repodata (CEP 16) when the channel has it."},
     {"netrc_file", T::Path, M::Replace, false, "$NETRC (~/.netrc)", &Config::netrc_file, "netrc file with credentials for channel and index hosts."},
+    {"changeps1", T::Bool, M::Replace, true, "true", &Config::changeps1, "`envctl activate` puts the environment's name in front of the shell prompt (PS1)."},
 };
 // clang-format on
 

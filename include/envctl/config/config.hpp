@@ -60,6 +60,7 @@ struct Config {
     bool repodata_use_zst = true;
     bool repodata_use_shards = true;
     std::filesystem::path netrc_file;
+    bool changeps1 = true;
 };
 
 // What loading may read: environment variables, the home directory and the system config
