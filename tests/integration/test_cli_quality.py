@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from test_json_schemas import command_paths
 from testkit.activation import make_environment
+from testkit.cli import command_paths
 
 
 def test_every_command_has_help_with_examples(envctl):
