@@ -36,6 +36,8 @@ void add_info_command(CommandContext context);
 void add_lock_command(CommandContext context);
 void add_export_command(CommandContext context);
 void add_verify_command(CommandContext context);
+void add_pack_command(CommandContext context);
+void add_unpack_command(CommandContext context);
 void add_list_command(CommandContext context);
 void add_env_list_command(CommandContext context);  // after add_env_command
 void add_repoquery_command(CommandContext context);

@@ -23,6 +23,8 @@ void add_commands(CommandContext context) {
     add_lock_command(context);
     add_export_command(context);
     add_verify_command(context);
+    add_pack_command(context);
+    add_unpack_command(context);
     add_list_command(context);
     add_env_list_command(context);
     add_repoquery_command(context);

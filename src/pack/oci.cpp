@@ -381,14 +381,21 @@ Result<OciReport> write_oci_image(const EnvironmentContents& contents, const Oci
     json config = base ? base->config : json::object();
     json runtime = config.contains("config") && config["config"].is_object() ? config["config"] : json::object();
     std::string base_path;
-    json env = json::array();
+    std::vector<std::string> base_env;
     if (runtime.contains("Env") && runtime["Env"].is_array())
         for (const auto& variable : runtime["Env"]) {
             const auto text = variable.get<std::string>();
             if (text.starts_with("PATH=")) base_path = text.substr(5);
-            else env.push_back(text);
+            else base_env.push_back(text);
         }
     report.env = activation_env(contents, prefix, base_path);
+    // The base's variables first, except those the environment sets (CONDA_PREFIX of a base
+    // that is itself an environment, ...).
+    std::set<std::string> ours;
+    for (const auto& variable : report.env) ours.insert(variable.substr(0, variable.find('=')));
+    json env = json::array();
+    for (const auto& variable : base_env)
+        if (!ours.count(variable.substr(0, variable.find('=')))) env.push_back(variable);
     for (const auto& variable : report.env) env.push_back(variable);
     runtime["Env"] = env;
     if (!options.entrypoint.empty()) {
