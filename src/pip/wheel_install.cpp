@@ -622,6 +622,16 @@ Status uninstall_distribution(const fs::path& prefix, const std::string& site_pa
     PipTransaction change;
     change.prefix = prefix;
     change.python.site_packages = site_packages;
+    if (site_packages.empty()) {  // wherever it is installed
+        auto installed = list_distributions(prefix);
+        if (!installed) return fail(std::move(installed.error()));
+        const auto found = std::find_if(installed->begin(), installed->end(), [&](const InstalledDistribution& d) {
+            return d.dist_info == dist_info_name || pypi::names_equal(d.name, dist_info_name);
+        });
+        if (found == installed->end())
+            return fail(ErrorKind::Input, fmt::format("{} is not installed in {}", dist_info_name, prefix.string()));
+        change.python.site_packages = found->site_packages;
+    }
     change.python.version = "0";  // no wheel is installed, so no .pyc path is computed
     change.remove.push_back(dist_info_name);
     auto result = locked_transaction(change);

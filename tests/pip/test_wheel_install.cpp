@@ -133,7 +133,7 @@ TEST_CASE("wheel install: uninstall by RECORD leaves the prefix as it was") {
     fs::create_directories(fixture.prefix / fixture.site / "demo/__pycache__");
     std::ofstream(fixture.prefix / fixture.site / "demo/__pycache__/util.cpython-312.pyc") << "pyc";
     std::ofstream(fixture.prefix / fixture.site / "demo/__pycache__/__init__.cpython-311.opt-1.pyc") << "pyc";
-    REQUIRE(pip::uninstall_distribution(fixture.prefix, fixture.site, "demo"));
+    REQUIRE(pip::uninstall_distribution(fixture.prefix, "", "Demo"));  // found in its site-packages
     CHECK(snapshot(fixture.prefix) == before);
     auto again = pip::uninstall_distribution(fixture.prefix, fixture.site, "demo");
     REQUIRE_FALSE(again);

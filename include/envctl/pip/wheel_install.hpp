@@ -118,7 +118,8 @@ Result<InstalledWheel> install_wheel(const WheelInstallRequest& request);
 
 // Uninstalls by RECORD: every listed file (and the .pyc files of listed sources) goes, then the
 // whole .dist-info directory, then directories left empty. `dist_info_name` is a .dist-info
-// directory name or a project name. Takes the prefix lock; ErrorKind::Input when not installed.
+// directory name or a project name; an empty `site_packages` finds it in any
+// lib/python*/site-packages. Takes the prefix lock; ErrorKind::Input when not installed.
 Status uninstall_distribution(const std::filesystem::path& prefix, const std::string& site_packages,
                               const std::string& dist_info_name);
 
