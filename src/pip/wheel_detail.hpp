@@ -53,7 +53,7 @@ Result<StagedWheel> stage_wheel(const WheelToInstall& wheel, const StageContext&
                                 const std::filesystem::path& staging);
 
 // A member path or RECORD path: relative, "/"-separated, no "", "." or ".." components, no
-// backslash or NUL.
+// backslash, well-formed UTF-8 without control characters.
 bool is_safe_relative_path(std::string_view path);
 
 // A RECORD path (relative to site-packages, may climb with "../") as a prefix-relative path;

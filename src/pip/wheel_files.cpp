@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -27,9 +28,39 @@ Error io_error(std::string_view what, const std::string& path, int error_number)
     return Error{ErrorKind::Io, fmt::format("cannot {} {}: {}", what, path, std::strerror(error_number)), {}, {}};
 }
 
+namespace {
+
+// Well-formed UTF-8 (no overlong forms or surrogates) without control characters: member names
+// end up in JSON (the journal), CSV (RECORD) and line lists (.pyc sources).
+bool is_clean_utf8(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte < 0x20 || byte == 0x7f) return false;
+        if (byte < 0x80) {
+            ++i;
+            continue;
+        }
+        const std::size_t length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 0;
+        if (length == 0 || byte > 0xf4 || i + length > text.size()) return false;
+        std::uint32_t code = byte & (0x7f >> length);
+        for (std::size_t k = 1; k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            if ((next & 0xc0) != 0x80) return false;
+            code = (code << 6) | (next & 0x3f);
+        }
+        if ((length == 3 && (code < 0x800 || (code >= 0xd800 && code <= 0xdfff))) ||
+            (length == 4 && (code < 0x10000 || code > 0x10ffff)))
+            return false;
+        i += length;
+    }
+    return true;
+}
+
+}  // namespace
+
 bool is_safe_relative_path(std::string_view path) {
     if (path.empty() || path.front() == '/') return false;
-    if (path.find('\\') != std::string_view::npos || path.find('\0') != std::string_view::npos) return false;
+    if (path.find('\\') != std::string_view::npos || !is_clean_utf8(path)) return false;
     std::size_t start = 0;
     while (start <= path.size()) {
         const auto end = std::min(path.find('/', start), path.size());

@@ -52,7 +52,9 @@ Status write_journal(const fs::path& prefix, const Journal& journal, bool durabl
     document["started_ns"] = journal.started_ns;
     document["create"] = journal.create;
     document["removed"] = journal.removed;
-    return detail::replace_file((prefix / std::string(detail::journal_file)).string(), document.dump(), durable);
+    // Paths from a foreign RECORD may not be UTF-8; only "removed" can hold those (for pruning).
+    const auto text = document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return detail::replace_file((prefix / std::string(detail::journal_file)).string(), text, durable);
 }
 
 Result<std::optional<Journal>> read_journal(const fs::path& prefix) {

@@ -239,6 +239,11 @@ TEST_CASE("wheel install: hostile or broken wheels are refused and the prefix is
         require_refused(fixture, spec, "not a plain relative path");
         CHECK_FALSE(fs::exists(fixture.temp.path() / "escaped.txt"));
     }
+    SECTION("a member name that is not UTF-8 (found by fuzzing: it broke the journal)") {
+        auto spec = demo_spec("2.0");
+        spec.members.push_back({"demo/\xfd\xff.py", "x"});
+        require_refused(fixture, spec, "not a plain relative path");
+    }
     SECTION("an absolute member") {
         auto spec = demo_spec("2.0");
         spec.members.push_back({"/tmp/envctl-absolute-member.txt", "x"});
