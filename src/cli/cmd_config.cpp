@@ -296,9 +296,12 @@ void add_config_command(CommandContext context) {
 
     auto* docs = command->add_subcommand("docs", "Print the Markdown reference of every key");
     docs->group("");  // hidden: regenerates the table in docs/configuration.md
-    docs->callback([&selected] {
-        selected = [] {
-            print(config::reference_markdown());
+    docs->callback([&global, &selected] {
+        selected = [&global] {
+            if (global.json)
+                print_json({{"success", true}, {"markdown", config::reference_markdown()}});
+            else
+                print(config::reference_markdown());
             return exit_codes::ok;
         };
     });

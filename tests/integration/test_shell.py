@@ -1,7 +1,6 @@
 """Shell activation in real shells: the output of `envctl shell-hook` sourced in bash and zsh,
 `envctl activate`/`deactivate` (nested, by name, state variables restored, activate.d and
 deactivate.d scripts, the prompt), and `envctl shell init`/`deinit` on rc files."""
-import json
 import shutil
 import subprocess
 
