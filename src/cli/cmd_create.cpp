@@ -95,6 +95,10 @@ void print_plan(const ops::CreatePlan& plan) {
                                 pad(channel_of(record), widths[3]), record.size ? size_text(record.size) : "");
         }
     }
+    if (!plan.pip_wheels.empty()) {
+        text += "\n  pip packages (installed after the conda packages):\n";
+        for (const auto& wheel : plan.pip_wheels) text += fmt::format("  + {} {}  {}\n", wheel.name, wheel.version.to_string(), wheel.file.filename);
+    }
     std::uint64_t download = 0;
     for (const auto& record : plan.fetch) download += record.size;
     text += fmt::format("\nSummary: {} to link, {} to unlink, {} to download ({})\n", plan.solution.link.size(),

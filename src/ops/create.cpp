@@ -250,6 +250,17 @@ nlohmann::json plan_json(const CreatePlan& plan) {
           {"PREFIX", plan.prefix.string()}}},
     };
     if (!plan.notes.empty()) out["notes"] = plan.notes;
+    if (!plan.pip_wheels.empty()) {
+        auto pip = nlohmann::json::array();
+        for (const auto& wheel : plan.pip_wheels)
+            pip.push_back({{"name", wheel.name},
+                           {"version", wheel.version.to_string()},
+                           {"filename", wheel.file.filename},
+                           {"url", redact_url(wheel.file.url)},
+                           {"sha256", wheel.sha256},
+                           {"requested", wheel.requested}});
+        out["actions"]["PIP_INSTALL"] = std::move(pip);
+    }
     return out;
 }
 

@@ -85,7 +85,9 @@ public:
                 if (candidate_version_[id] && *candidate_version_[id] == *def.exact) out.push_back(id);
             return;
         }
-        const auto& project = projects_.at(key_name(def.key));
+        const auto found_project = projects_.find(key_name(def.key));
+        if (found_project == projects_.end()) return;
+        const auto& project = found_project->second;
         if (project.provided) {
             for (const auto id : ids)
                 if (!candidate_version_[id] || def.specifier.contains(*candidate_version_[id], true)) out.push_back(id);

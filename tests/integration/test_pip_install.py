@@ -84,3 +84,14 @@ def test_frozen_reinstalls_the_same_wheels_and_checks_hashes(envctl, setup, tmp_
     lockfile.write_text(text.replace(helper["hash"]["sha256"], "0" * 64))
     result = envctl.run("create", "-y", "--frozen", "-f", env, "-p", tmp_path / "three", expect=4)
     assert "sha256" in result.stderr
+
+
+def test_dry_run_lists_the_wheels_it_would_install(envctl, setup, tmp_path):
+    env, index = setup
+    out = envctl.json("create", "--dry-run", "-f", env, "-p", tmp_path / "env")
+    wheels = {w["name"]: w for w in out["actions"]["PIP_INSTALL"]}
+    assert sorted(wheels) == ["app", "helper"]
+    assert wheels["helper"]["version"] == "2.0" and len(wheels["helper"]["sha256"]) == 64
+    assert wheels["app"]["requested"] and not wheels["helper"]["requested"]
+    assert not (tmp_path / "env").exists()
+    assert "pip requirement attrs is met by attrs 23.1.0 (conda)" in out["notes"]
