@@ -3,7 +3,7 @@
 #include "envctl/extract/extract.hpp"
 
 #include <fcntl.h>
-#include <stdio.h>  // renameat2
+#include <stdio.h>  // renameat2 (glibc declares it here)  NOLINT(modernize-deprecated-headers)
 #include <sys/stat.h>
 #include <unistd.h>
 
