@@ -70,7 +70,7 @@ public:
     ZstdCompressor(ByteSink next) : next_(std::move(next)), stream_(ZSTD_createCStream()) {}
     ~ZstdCompressor() override { ZSTD_freeCStream(stream_); }
     Status init(int level) {
-        if (stream_ == nullptr || ZSTD_isError(ZSTD_initCStream(stream_, level == 0 ? 10 : level)))
+        if (stream_ == nullptr || ZSTD_isError(ZSTD_initCStream(stream_, level == 0 ? 3 : level)))
             return fail(ErrorKind::Internal, "cannot initialise zstd compression");
         return {};
     }

@@ -44,7 +44,7 @@ public:
         return [this](std::string_view data) { return write(data); };
     }
 };
-// `level` 0 picks the default (gzip 6, zstd 10).
+// `level` 0 picks the default (gzip 6, zstd 3).
 Result<std::unique_ptr<Compressor>> make_compressor(Compression compression, ByteSink next, int level = 0);
 
 // Counts and hashes (SHA-256) the bytes that pass through on their way to `next` (which may be empty).
