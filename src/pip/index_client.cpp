@@ -180,66 +180,106 @@ struct IndexClient::Impl {
         return std::optional<ProjectPage>(std::move(page));
     }
 
-    // One page, through the cache. nullopt: the index has no such project (404).
-    Result<std::optional<ProjectPage>> fetch_page(const std::string& url, std::string_view project) {
-        if (auto folder = local_path(url)) return local_page(*folder, url, project);
-        const auto clean = strip_credentials(url);
-        const auto key = repodata::cache_folder_name(clean);
-        const bool cached = !options.cache_dir.empty();
-        const auto body_file = cache("pages") / (key + ".body");
-        const auto state_file = cache("pages") / (key + ".json");
+    using PageResult = Result<std::optional<ProjectPage>>;
+
+    struct PageJob {
+        std::string url, project, clean;
+        fs::path body_file, state_file;
         PageState state;
         std::optional<std::string> body;
-        if (cached) {
-            state = read_page_state(state_file);
-            if (state.url == clean) {
-                if (auto text = read_file(body_file)) body = std::move(*text);
-            }
-        }
-        const auto parse = [&](const std::string& text, const std::string& type) -> Result<std::optional<ProjectPage>> {
-            auto page = parse_project_page(text, type, url, project);
-            if (!page) return fail(std::move(page.error()));
-            return std::optional<ProjectPage>(std::move(*page));
-        };
-        if (body && (options.offline || page_is_fresh(state, options.ttl))) {
-            ++stats.pages_from_cache;
-            return parse(*body, state.content_type);
-        }
-        if (options.offline)
-            return fail(Error{ErrorKind::Network,
-                              fmt::format("offline: the index page {} is not in the cache", redact_url(url)), std::nullopt,
-                              {"run once without --offline to fill the cache"}});
-        auto request = net::TransferRequest::to_memory(url);
-        request.headers.push_back(fmt::format("Accept: {}", kSimpleAccept));
-        if (body) {
-            request.if_none_match = state.etag;
-            request.if_modified_since = state.last_modified;
-        }
-        auto result = downloader.fetch(std::move(request));
+        std::optional<PageResult> result;
+    };
+
+    PageResult parse_page(const PageJob& job, const std::string& text, const std::string& type) const {
+        auto page = parse_project_page(text, type, job.url, job.project);
+        if (!page) return fail(std::move(page.error()));
+        return std::optional<ProjectPage>(std::move(*page));
+    }
+
+    // A page after its transfer: a 304 keeps the cached body, a 200 replaces it.
+    PageResult finish_page(PageJob& job, Result<net::TransferResult>& result) {
         if (!result) {
             if (is_not_found(result.error())) return std::optional<ProjectPage>();
-            return fail(network_context(std::move(result.error()), fmt::format("fetching the index page of '{}'", project)));
+            return fail(network_context(std::move(result.error()), fmt::format("fetching the index page of '{}'", job.project)));
         }
         if (result->status == 404) return std::optional<ProjectPage>();
-        state.url = clean;
+        auto& state = job.state;
+        state.url = job.clean;
         state.checked_at = now_seconds();
-        if (result->not_modified && body) {
+        if (result->not_modified && job.body) {
             ++stats.pages_from_cache;
         } else {
             ++stats.pages_downloaded;
-            body = std::move(result->body);
+            job.body = std::move(result->body);
             state.etag = result->etag;
             state.last_modified = result->last_modified;
             state.content_type = result->content_type;
         }
         state.cache_control = result->cache_control;
-        if (cached) {
+        if (!options.cache_dir.empty()) {
             // A cache that cannot be written only costs a download next time.
             (void)ensure_directory(cache("pages"));
-            if (!result->not_modified) (void)write_file_atomic(body_file, *body);
-            (void)write_file_atomic(state_file, page_state_json(state));
+            if (!result->not_modified) (void)write_file_atomic(job.body_file, *job.body);
+            (void)write_file_atomic(job.state_file, page_state_json(state));
         }
-        return parse(*body, state.content_type);
+        return parse_page(job, *job.body, state.content_type);
+    }
+
+    // Pages through the cache, the ones that need the network in parallel. nullopt: the index
+    // has no such project (404).
+    std::vector<PageResult> fetch_pages(const std::vector<std::pair<std::string, std::string>>& wanted) {
+        std::vector<PageJob> jobs(wanted.size());
+        std::vector<net::TransferRequest> requests;
+        std::vector<std::size_t> requested;
+        for (std::size_t i = 0; i < wanted.size(); ++i) {
+            auto& job = jobs[i];
+            job.url = wanted[i].first;
+            job.project = wanted[i].second;
+            if (auto folder = local_path(job.url)) {
+                job.result = local_page(*folder, job.url, job.project);
+                continue;
+            }
+            job.clean = strip_credentials(job.url);
+            const auto key = repodata::cache_folder_name(job.clean);
+            job.body_file = cache("pages") / (key + ".body");
+            job.state_file = cache("pages") / (key + ".json");
+            if (!options.cache_dir.empty()) {
+                job.state = read_page_state(job.state_file);
+                if (job.state.url == job.clean)
+                    if (auto text = read_file(job.body_file)) job.body = std::move(*text);
+            }
+            if (job.body && (options.offline || page_is_fresh(job.state, options.ttl))) {
+                ++stats.pages_from_cache;
+                job.result = parse_page(job, *job.body, job.state.content_type);
+                continue;
+            }
+            if (options.offline) {
+                job.result = fail(Error{ErrorKind::Network,
+                                        fmt::format("offline: the index page {} is not in the cache", redact_url(job.url)),
+                                        std::nullopt, {"run once without --offline to fill the cache"}});
+                continue;
+            }
+            auto request = net::TransferRequest::to_memory(job.url);
+            request.headers.push_back(fmt::format("Accept: {}", kSimpleAccept));
+            if (job.body) {
+                request.if_none_match = job.state.etag;
+                request.if_modified_since = job.state.last_modified;
+            }
+            requests.push_back(std::move(request));
+            requested.push_back(i);
+        }
+        if (!requests.empty()) {
+            auto results = downloader.run(std::move(requests));
+            for (std::size_t k = 0; k < results.size(); ++k) jobs[requested[k]].result = finish_page(jobs[requested[k]], results[k]);
+        }
+        std::vector<PageResult> out;
+        out.reserve(jobs.size());
+        for (auto& job : jobs) out.push_back(std::move(*job.result));
+        return out;
+    }
+
+    PageResult fetch_page(const std::string& url, std::string_view project) {
+        return std::move(fetch_pages({{url, std::string(project)}}).front());
     }
 
     fs::path wheel_path(const IndexFile& file, std::string_view sha256) const {
@@ -257,12 +297,19 @@ const IndexStats& IndexClient::stats() const { return impl_->stats; }
 
 Status IndexClient::load_projects(std::span<const std::string> projects) {
     if (auto links = impl_->load_links(); !links) return links;
-    for (const auto& project : projects) {
-        if (impl_->projects.count(project)) continue;
+    std::vector<std::string> fresh;
+    for (const auto& project : projects)
+        if (!impl_->projects.count(project) && std::find(fresh.begin(), fresh.end(), project) == fresh.end()) fresh.push_back(project);
+    std::vector<std::pair<std::string, std::string>> wanted;
+    for (const auto& project : fresh)
+        for (const auto& index : impl_->options.index_urls) wanted.emplace_back(project_page_url(index, project), project);
+    auto pages = impl_->fetch_pages(wanted);
+    std::size_t next = 0;
+    for (const auto& project : fresh) {
         std::vector<IndexFile> files;
         std::set<std::string> seen;
-        for (const auto& index : impl_->options.index_urls) {
-            auto page = impl_->fetch_page(project_page_url(index, project), project);
+        for (std::size_t i = 0; i < impl_->options.index_urls.size(); ++i) {
+            auto& page = pages[next++];
             if (!page) return fail(std::move(page.error()));
             if (!*page) continue;
             for (auto& file : (*page)->files)
