@@ -149,6 +149,9 @@ int run_pack(const GlobalOptions& global, const PackOptions& given) {
         return report_error(global, Error{ErrorKind::Usage, "give exactly one of -p PREFIX, -n NAME or -f LOCKFILE", {}, {}});
     if (options.format != "tar" && options.format != "oci")
         return report_error(global, Error{ErrorKind::Usage, fmt::format("unknown --format {}", options.format), {}, {"use tar or oci"}});
+    const fs::path tar_output = options.output.empty() ? "env.tar.zst" : options.output;
+    if (options.format == "tar")  // before reading the environment, which may take a while
+        if (auto compression = pack::compression_for(tar_output); !compression) return report_error(global, compression.error());
     const auto environment = config::Environment::from_process();
     auto loaded = load_configuration(environment);
     if (!loaded) return report_error(global, loaded.error());
@@ -175,7 +178,7 @@ int run_pack(const GlobalOptions& global, const PackOptions& given) {
 
     if (options.format == "tar") {
         pack::TarPackOptions tar;
-        tar.output = options.output.empty() ? "env.tar.zst" : options.output;
+        tar.output = tar_output;
         auto report = pack::write_tar_pack(*contents, tar);
         if (!report) return report_error(global, report.error());
         if (global.json) {
