@@ -498,10 +498,11 @@ private:
             wheel.direct = project.direct;
         }
         std::vector<IndexFile> unhashed;
-        for (auto& [name, wheel] : wheels) {
+        for (auto& [name, resolved] : wheels) {
+            auto& wheel = resolved;  // lambdas cannot capture structured bindings before C++20 in clang 14
             const auto& project = projects_.at(name);
             const auto& entry = *std::find_if(project.versions.begin(), project.versions.end(),
-                                              [&](const VersionEntry& e) { return e.version == wheel.version; });
+                                              [&wheel](const VersionEntry& e) { return e.version == wheel.version; });
             std::sort(wheel.extras.begin(), wheel.extras.end());
             wheel.dependencies = dependencies_of(project, entry, {wheel.extras.begin(), wheel.extras.end()});
             wheel.sha256 = wheel.file.sha256();
