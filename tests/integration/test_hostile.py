@@ -48,7 +48,9 @@ class Sandbox:
         self.root = tmp_path
         # envctl owns its cache root (packages and repodata); the bait files and the checks of
         # leftover entries cover escapes into it.
-        self.skip = {self.cache.parent, prefix, tmp_path / "channel", tmp_path / "build", tmp_path / "server0"}
+        # The root prefix (ENVCTL_ROOT_PREFIX) and ~/.conda hold the registry of environments.
+        self.skip = {self.cache.parent, prefix, tmp_path / "channel", tmp_path / "build", tmp_path / "server0",
+                     tmp_path / "root", home / ".conda"}
         self.before = snapshot(tmp_path, self.skip)
         self.tmp_before = set(Path("/tmp").glob("envctl-hostile-*"))
 
