@@ -58,7 +58,7 @@ int run_verify(const GlobalOptions& global, VerifyOptions options) {
     const auto environment = config::Environment::from_process();
     auto loaded = load_configuration(environment);
     if (!loaded) return report_verify_error(global, loaded.error());
-    auto prefix = target_prefix(options.target, loaded->config);
+    auto prefix = existing_environment(options.target, loaded->config);
     if (!prefix) return report_verify_error(global, prefix.error());
     options.lockfile = lockfile_to_check(options);
     auto installed = lock::read_prefix(*prefix);

@@ -1,7 +1,7 @@
 #pragma once
-// Which existing environment a command works on: -p PREFIX, -n NAME (in the first envs dir), or
-// -f environment.yml (its per-project prefix .envctl/envs/<name> beside the file), as `create`
-// places them.
+// Which existing environment a command works on: -p PREFIX, -n NAME, or -f environment.yml (its
+// per-project prefix .envctl/envs/<name> beside the file). The lookups themselves are
+// ops::existing_environment and ops::environment_by_file, shared with run, list and repoquery.
 #include <filesystem>
 #include <string>
 
@@ -21,10 +21,7 @@ struct EnvironmentTarget {
 // Adds -p/--prefix, -n/--name and, when `with_file`, -f/--file.
 void add_environment_target_options(CLI::App& command, EnvironmentTarget& target, bool with_file);
 
-// The prefix the options name, without checking that it exists.
-Result<std::filesystem::path> target_prefix(const EnvironmentTarget& target, const config::Config& config);
-
-// The prefix the options name, which must hold an environment (conda-meta/).
+// The prefix the options name, which must hold an environment.
 Result<std::filesystem::path> existing_environment(const EnvironmentTarget& target, const config::Config& config);
 
 }  // namespace envctl::cli
