@@ -9,6 +9,7 @@
 
 #define LIBSOLV_SOLVABLE_PREPEND_DEP  // `requires` is a C++20 keyword
 extern "C" {
+#include <cstdio>
 #include <solv/pool.h>
 #include <solv/poolarch.h>
 #include <solv/problems.h>
@@ -100,9 +101,10 @@ private:
         const Id solvable_id = repo_add_solvable(repo);
         Solvable* solvable = pool_id2solvable(pool, solvable_id);
         solvable->name = pool_strn2id(pool, candidate.name.data(), static_cast<unsigned>(candidate.name.size()), 1);
+        // Zero-padded so that libsolv's EVR comparison orders ranks numerically. (snprintf, not
+        // fmt::format_to_n: clang 14 mangles that template differently from Debian's g++-built libfmt.)
         char evr[24];
-        const auto printed = fmt::format_to_n(evr, sizeof evr - 1, "{:020}", candidate.rank);
-        *printed.out = '\0';
+        std::snprintf(evr, sizeof evr, "%020llu", static_cast<unsigned long long>(candidate.rank));
         solvable->evr = pool_str2id(pool, evr, 1);
         solvable->arch = ARCH_NOARCH;
         solvable->dep_provides = repo_addid_dep(repo, solvable->dep_provides,
@@ -118,8 +120,7 @@ private:
         Id& dep = spec_deps_.at(spec);
         if (dep == 0) {
             char text[16];
-            const auto printed = fmt::format_to_n(text, sizeof text - 1, "s{}", spec);
-            *printed.out = '\0';
+            std::snprintf(text, sizeof text, "s%u", static_cast<unsigned>(spec));
             const Id evr = pool_str2id(pool_.get(), text, 1);
             dep = pool_rel2id(pool_.get(), namespace_id_, evr, REL_NAMESPACE, 1);
         }
