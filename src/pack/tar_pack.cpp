@@ -23,6 +23,12 @@ using json = nlohmann::json;
 
 namespace {
 
+// libarchive's message for the last error; it may have none (a null pointer fmt refuses).
+const char* archive_message(::archive* handle) {
+    const char* message = archive_error_string(handle);
+    return message != nullptr ? message : "unknown archive error";
+}
+
 std::string without_trailing_slash(std::string text) {
     while (text.size() > 1 && text.ends_with('/')) text.pop_back();
     return text;
@@ -90,7 +96,7 @@ Result<std::string> read_entry_data(::archive* archive, const fs::path& file) {
     char buffer[65536];
     while (true) {
         const auto n = archive_read_data(archive, buffer, sizeof buffer);
-        if (n < 0) return fail(ErrorKind::Integrity, fmt::format("cannot read {}: {}", file.string(), archive_error_string(archive)));
+        if (n < 0) return fail(ErrorKind::Integrity, fmt::format("cannot read {}: {}", file.string(), archive_message(archive)));
         if (n == 0) break;
         data.append(buffer, static_cast<std::size_t>(n));
     }

@@ -36,6 +36,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// libarchive's message for the last error; it may have none (a null pointer fmt refuses).
+const char* archive_message(::archive* handle) {
+    const char* message = archive_error_string(handle);
+    return message != nullptr ? message : "unknown archive error";
+}
+
 // A streaming digest in RECORD form.
 class Digest {
 public:
@@ -214,7 +220,7 @@ private:
         archive_read_support_format_zip_seekable(reader.get());
         if (archive_read_open_filename(reader.get(), wheel_.wheel.c_str(), 1 << 16) != ARCHIVE_OK)
             return fail(integrity(display_, fmt::format("not a readable zip archive: {}",
-                                                        archive_error_string(reader.get()))));
+                                                        archive_message(reader.get()))));
         std::unordered_set<std::string> names;
         std::unordered_map<std::string, std::string> owners;  // target -> member
         std::vector<char> buffer(1 << 16);
@@ -223,7 +229,7 @@ private:
             const int status = archive_read_next_header(reader.get(), &entry);
             if (status == ARCHIVE_EOF) break;
             if (status < ARCHIVE_WARN)
-                return fail(integrity(display_, fmt::format("corrupt zip archive: {}", archive_error_string(reader.get()))));
+                return fail(integrity(display_, fmt::format("corrupt zip archive: {}", archive_message(reader.get()))));
             const char* raw = archive_entry_pathname_utf8(entry);
             if (raw == nullptr) raw = archive_entry_pathname(entry);
             std::string name = raw ? raw : "";
@@ -278,7 +284,7 @@ private:
             if (got == 0) break;
             if (got < 0) {
                 status = fail(integrity(display_, fmt::format("cannot read member {}: {}", member.name,
-                                                              archive_error_string(reader))));
+                                                              archive_message(reader))));
                 break;
             }
             const auto size = static_cast<std::size_t>(got);
