@@ -4,6 +4,7 @@
 #include "envctl/config/edit.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -27,6 +28,15 @@ Result<YAML::Node> parse_document(std::string_view text, std::string_view file_n
             return fail(Error{ErrorKind::Input, "expected a mapping of `key: value` lines at the top level",
                               Location{std::string(file_name), static_cast<std::size_t>(root.Mark().line) + 1, 0},
                               {}});
+        // YAML keys are unique; yaml-cpp keeps duplicates, which no edit can write back faithfully.
+        std::set<std::string> keys;
+        if (root && root.IsMap())
+            for (const auto& entry : root) {
+                if (!entry.first.IsScalar() || keys.insert(entry.first.Scalar()).second) continue;
+                return fail(Error{ErrorKind::Input, fmt::format("the key '{}' appears twice", entry.first.Scalar()),
+                                  Location{std::string(file_name), static_cast<std::size_t>(entry.first.Mark().line) + 1, 0},
+                                  {"keep one of them"}});
+            }
         return root;
     } catch (const YAML::ParserException& error) {
         return fail(Error{ErrorKind::Input, fmt::format("invalid YAML: {}", error.msg),

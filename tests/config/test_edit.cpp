@@ -53,6 +53,11 @@ TEST_CASE("edits of empty, unterminated and flow-style documents") {
     auto broken = edited_text("offline: [\n", "offline", Value{true}, "config.yml");
     REQUIRE_FALSE(broken);
     CHECK(broken.error().kind == ErrorKind::Input);
+    // Found by fuzz_config: a key given twice cannot be edited faithfully.
+    auto twice = edited_text("channels:\n  - a\noffline: false\nchannels:\n  - b\n", "offline", Value{true}, "config.yml");
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().kind == ErrorKind::Input);
+    CHECK(twice.error().to_string().rfind("config.yml:4:", 0) == 0);
 }
 
 TEST_CASE("values that need quoting survive a round trip") {
