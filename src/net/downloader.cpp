@@ -4,6 +4,10 @@
 #include "envctl/net/downloader.hpp"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -70,21 +74,89 @@ struct SlistDeleter {
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
+// The TCP sockets libcurl has open, with their local ports, so that the socket of a running
+// transfer can be found (libcurl 7.x reports CURLINFO_ACTIVESOCKET only once a transfer is done,
+// but CURLINFO_LOCAL_PORT while it runs).
+struct OpenSockets {
+    struct Entry {
+        curl_socket_t socket;
+        long local_port;  // 0 until looked up (the socket may not be connected yet)
+    };
+    std::vector<Entry> entries;
+
+    void opened(curl_socket_t socket) {
+        closed(socket);  // a descriptor number libcurl closed behind our back and reused
+        entries.push_back({socket, 0});
+    }
+    void closed(curl_socket_t socket) {
+        entries.erase(std::remove_if(entries.begin(), entries.end(), [socket](const Entry& e) { return e.socket == socket; }), entries.end());
+    }
+    curl_socket_t find(long local_port) {
+        for (auto& entry : entries) {
+            if (entry.local_port == 0) {
+                sockaddr_storage address{};
+                socklen_t length = sizeof(address);
+                if (getsockname(entry.socket, reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+                if (address.ss_family == AF_INET) entry.local_port = ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+                else if (address.ss_family == AF_INET6) entry.local_port = ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+            }
+            if (entry.local_port == local_port) return entry.socket;
+        }
+        return CURL_SOCKET_BAD;
+    }
+};
+
 // What libcurl needs to keep alive while an attempt runs, next to its Transfer.
 struct Attempt {
     Transfer* transfer = nullptr;
     CURL* easy = nullptr;
+    OpenSockets* sockets = nullptr;
     Slist headers;
     char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
+int on_socket_open(void* user, curl_socket_t socket, curlsocktype purpose) {
+    try {
+        if (purpose == CURLSOCKTYPE_IPCXN) static_cast<OpenSockets*>(user)->opened(socket);
+    } catch (...) {
+        // Out of memory: the socket only misses the quick ACK.
+    }
+    return CURL_SOCKOPT_OK;
+}
+
+int on_socket_close(void* user, curl_socket_t socket) {
+    static_cast<OpenSockets*>(user)->closed(socket);
+    return close(socket);
+}
+
+// At the end of a response's headers, acknowledge them at once. A server that writes the
+// headers and the body in separate segments without TCP_NODELAY (Python's http.server, simple
+// local indexes) holds the body back (Nagle) until the headers are acknowledged, and on a reused
+// keep-alive connection Linux delays that ACK by up to 40 ms: one stall per response. Setting
+// TCP_QUICKACK sends a pending ACK now; with any other server it costs at most one small packet.
+void acknowledge_headers(CURL* easy, OpenSockets& sockets) {
+#ifdef TCP_QUICKACK
+    long local_port = 0;
+    if (curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &local_port) != CURLE_OK || local_port <= 0) return;
+    const auto socket = sockets.find(local_port);
+    if (socket == CURL_SOCKET_BAD) return;
+    const int on = 1;
+    (void)setsockopt(socket, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));  // best effort
+#else
+    (void)easy;
+    (void)sockets;
+#endif
+}
+
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto& attempt = *static_cast<Attempt*>(user);
+    const std::string_view line(data, size * count);
     try {
-        detail::add_header_line(attempt.transfer->headers(), std::string_view(data, size * count));
+        detail::add_header_line(attempt.transfer->headers(), line);
     } catch (...) {
         return 0;
     }
+    if ((line == "\r\n" || line == "\n") && !attempt.transfer->is_file_url()) acknowledge_headers(attempt.easy, *attempt.sockets);
     return size * count;
 }
 
@@ -134,6 +206,7 @@ struct Downloader::Impl {
     std::mt19937_64 random{std::random_device{}()};
     RunState* current = nullptr;
     std::unique_ptr<detail::Finisher> finisher;
+    OpenSockets sockets;  // outlives curl_multi_cleanup, which closes the last ones
 
     explicit Impl(NetworkOptions options_in) : options(std::move(options_in)) {
         initialise_curl_once();
@@ -296,6 +369,7 @@ void Downloader::Impl::start(RunState& state, std::unique_ptr<Transfer> transfer
     }
     auto attempt = std::make_unique<Attempt>();
     attempt->transfer = transfer.release();  // owned by the Attempt until it completes
+    attempt->sockets = &sockets;
     if (idle_handles.empty()) {
         attempt->easy = curl_easy_init();
         if (!attempt->easy) throw std::bad_alloc();
@@ -320,6 +394,10 @@ void Downloader::Impl::configure(Attempt& attempt) {
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &attempt);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, &attempt);
+    curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, on_socket_open);
+    curl_easy_setopt(easy, CURLOPT_SOCKOPTDATA, attempt.sockets);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_socket_close);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, attempt.sockets);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, attempt.error_buffer);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https,file");
