@@ -70,7 +70,7 @@ public:
     void prefer(const std::vector<CandidateId>& ids);
 
     void candidates_for(SpecId spec, std::vector<CandidateId>& out) override;
-    const std::vector<CandidateId>& matches(SpecId spec);
+    const std::vector<CandidateId>& matches(SpecId id);
 
     const Request& request() const { return request_; }
     const std::vector<CandidateInfo>& candidates() const { return candidates_; }

@@ -184,6 +184,7 @@ Solution transaction(const detail::Model& model, const std::vector<CandidateId>&
         return true;
     };
     std::vector<conda::PackageRecord> final_records;
+    final_records.reserve(kept.size() + link.size());
     for (const auto* record : kept) final_records.push_back(*record);
     for (const auto* record : link)
         if (wanted(*record)) {
