@@ -267,11 +267,13 @@ Result<std::string> read_whole_file(const std::string& path, mode_t* mode) {
 Result<std::string> sha256_of_file(const std::string& path) { return file_digest_hex(path, HashAlgorithm::Sha256); }
 
 void remove_empty_parents(const std::string& prefix, std::string relative) {
+    std::string path;
     for (;;) {
         const auto slash = relative.rfind('/');
         if (slash == std::string::npos) return;
         relative.resize(slash);
-        if (::rmdir((prefix + "/" + relative).c_str()) != 0) return;
+        path.assign(prefix).append(1, '/').append(relative);
+        if (::rmdir(path.c_str()) != 0) return;
     }
 }
 

@@ -55,12 +55,15 @@ Result<ProcessResult> run_process(const std::vector<std::string>& arguments,
     }
     for (const auto& [name, value] : extra_environment) variables[name] = value;
     std::vector<std::string> environment_strings;
-    for (const auto& [name, value] : variables) environment_strings.push_back(name + "=" + value);
+    environment_strings.reserve(variables.size());
+    for (const auto& [name, value] : variables) environment_strings.push_back(fmt::format("{}={}", name, value));
     std::vector<char*> environment;
+    environment.reserve(environment_strings.size() + 1);
     for (auto& text : environment_strings) environment.push_back(text.data());
     environment.push_back(nullptr);
     std::vector<std::string> argument_strings = arguments;
     std::vector<char*> argv;
+    argv.reserve(argument_strings.size() + 1);
     for (auto& text : argument_strings) argv.push_back(text.data());
     argv.push_back(nullptr);
 

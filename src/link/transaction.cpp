@@ -213,7 +213,7 @@ Status finish(const fs::path& prefix, const Journal& journal, const std::vector<
     if (error) return fail(ErrorKind::Io, fmt::format("cannot remove {}: {}", trash.string(), error.message()));
     const auto root = prefix.string();
     for (const auto& directory : removed_directories) {
-        ::rmdir((root + "/" + directory).c_str());
+        ::rmdir(fmt::format("{}/{}", root, directory).c_str());
         detail::remove_empty_parents(root, directory);
     }
     for (const auto& path : removed) detail::remove_empty_parents(root, path);
