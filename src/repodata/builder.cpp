@@ -245,13 +245,13 @@ void RawRecord::clear() {
 
 namespace {
 struct HexTable {
-    std::int8_t value[256];
+    std::int16_t value[256];  // -1: not a hex digit
     constexpr HexTable() : value() {
         for (int i = 0; i < 256; ++i) value[i] = -1;
-        for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<std::int8_t>(i);
+        for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<std::int16_t>(i);
         for (int i = 0; i < 6; ++i) {
-            value['a' + i] = static_cast<std::int8_t>(10 + i);
-            value['A' + i] = static_cast<std::int8_t>(10 + i);
+            value['a' + i] = static_cast<std::int16_t>(10 + i);
+            value['A' + i] = static_cast<std::int16_t>(10 + i);
         }
     }
 };
@@ -388,7 +388,7 @@ Status StoreBuilder::add(const RawRecord& record) {
     do {                                                   \
         auto id_ = (expression);                           \
         if (!id_) return tl::unexpected(std::move(id_.error())); \
-        target = *id_;                                     \
+        (target) = *id_;                                   \
     } while (false)
     ENVCTL_FIELD(data.name, impl.remembered(impl.name_memo, record.name, "name"));
     ENVCTL_FIELD(data.version, impl.remembered(impl.version_memo, record.version, "version"));

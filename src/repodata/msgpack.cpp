@@ -62,7 +62,7 @@ Result<Value> Reader::next() {
 #define ENVCTL_SIZED(variable, bytes)                                  \
     auto variable##_result = sized(bytes);                             \
     if (!variable##_result) return fail(std::move(variable##_result.error())); \
-    const auto variable = *variable##_result
+    const auto variable = *variable##_result  // NOLINT(bugprone-macro-parentheses): declares the name
 
     if (tag <= 0x7f) {
         value.type = Type::Unsigned;
@@ -71,7 +71,7 @@ Result<Value> Reader::next() {
     }
     if (tag >= 0xe0) {
         value.type = Type::Signed;
-        value.signed_value = static_cast<std::int8_t>(tag);
+        value.signed_value = static_cast<std::int64_t>(tag) - 0x100;  // negative fixint: -32..-1
         return value;
     }
     if ((tag & 0xf0) == 0x80) return container(Type::Map, tag & 0x0f);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -356,7 +357,7 @@ Status JsonStreamParser::Impl::record_field(std::string_view field, dom::element
             const double parsed = value.get_double().value_unsafe();
             if (!(parsed >= 0) || parsed > 1e17) return refuse("a non-negative number");
             // Fractional timestamps are seconds (Python's time.time()).
-            out = parsed <= 253402300799.0 ? static_cast<std::uint64_t>(parsed * 1000 + 0.5)
+            out = parsed <= 253402300799.0 ? static_cast<std::uint64_t>(std::llround(parsed * 1000))
                                            : static_cast<std::uint64_t>(parsed);
             return {};
         }

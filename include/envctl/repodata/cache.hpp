@@ -54,7 +54,7 @@ struct CacheState {
 CacheState read_cache_state(const std::filesystem::path& file, std::string* problem = nullptr);
 Status write_cache_state(const std::filesystem::path& file, const CacheState& state);
 std::string cache_state_json(const CacheState& state);
-Result<CacheState> parse_cache_state(std::string_view json);
+Result<CacheState> parse_cache_state(std::string_view text);
 
 // The cache folder name of a subdir URL: 16 hex digits of the SHA-256 of the URL without
 // credentials (so tokens never reach the file system).

@@ -59,11 +59,11 @@ struct ShardIndex {
 
 // Decodes a (decompressed) repodata_shards.msgpack document. Hashes may be binary (CEP 16) or
 // hex strings (seen in the wild).
-Result<ShardIndex> decode_shard_index(std::string_view msgpack);
+Result<ShardIndex> decode_shard_index(std::string_view data);
 
 // Adds the records of a (decompressed) shard to `builder`; invalid records are skipped with a
 // warning. With `dependency_names`, the name of every depends entry is appended to it.
-Status decode_shard(std::string_view msgpack, StoreBuilder& builder,
+Status decode_shard(std::string_view data, StoreBuilder& builder,
                     const std::function<void(const std::string&)>& on_warning = {},
                     std::vector<std::string>* dependency_names = nullptr);
 
