@@ -126,7 +126,7 @@ Result<std::map<std::string, std::string>> convert_map(const KeyInfo& key,
                                                        const Environment* environment) {
     std::map<std::string, std::string> out;
     for (const auto& [name, value] : entries) {
-        if (trim(name).empty()) return fail(value_error(key, "name=URL entries", name + "=" + value));
+        if (trim(name).empty()) return fail(value_error(key, "name=URL entries", fmt::format("{}={}", name, value)));
         auto converted = convert_string(key, value, environment);
         if (!converted) return fail(converted.error());
         out[std::string(trim(name))] = std::move(*converted);
@@ -372,6 +372,7 @@ Value to_value(const std::filesystem::path& field) { return field.string(); }
 Value to_value(const std::vector<std::string>& field) { return field; }
 Value to_value(const std::vector<std::filesystem::path>& field) {
     std::vector<std::string> out;
+    out.reserve(field.size());
     for (const auto& path : field) out.push_back(path.string());
     return out;
 }
@@ -445,6 +446,7 @@ Value redacted(const Value& value) {
                 return redact_url(held);
             } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
                 std::vector<std::string> out;
+                out.reserve(held.size());
                 for (const auto& item : held) out.push_back(redact_url(item));
                 return out;
             } else if constexpr (std::is_same_v<V, std::map<std::string, std::string>>) {
@@ -472,7 +474,8 @@ std::string format_value(const Value& value) {
                 return "[" + join(held, ", ") + "]";
             } else {
                 std::vector<std::string> entries;
-                for (const auto& [name, item] : held) entries.push_back(name + ": " + item);
+                entries.reserve(held.size());
+                for (const auto& [name, item] : held) entries.push_back(fmt::format("{}: {}", name, item));
                 return "{" + join(entries, ", ") + "}";
             }
         },
