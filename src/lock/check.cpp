@@ -167,6 +167,7 @@ void check_pip_entries(const spec::EnvironmentSpec& environment, std::string_vie
 
 std::string channel_list(const std::vector<LockChannel>& channels) {
     std::vector<std::string> urls;
+    urls.reserve(channels.size());
     for (const auto& channel : channels) urls.push_back(channel.url);
     return urls.empty() ? "none" : join(urls, ", ");
 }

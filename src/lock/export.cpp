@@ -38,6 +38,7 @@ std::vector<std::string> channels_in_use(const Prefix& prefix, const conda::Chan
     std::vector<std::pair<std::string, std::size_t>> sorted(counts.begin(), counts.end());
     std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
     std::vector<std::string> out;
+    out.reserve(sorted.size());
     for (const auto& [name, count] : sorted) out.push_back(name);
     return out;
 }

@@ -383,7 +383,7 @@ FileKind detect_kind(std::string_view text) {
     if (spec::is_explicit_text(text)) return FileKind::Explicit;
     bool has_package = false, has_metadata = false, has_version = false, has_environments = false;
     for (const auto raw : split(text, '\n')) {
-        const auto line = raw.size() && raw.back() == '\r' ? raw.substr(0, raw.size() - 1) : raw;
+        const auto line = !raw.empty() && raw.back() == '\r' ? raw.substr(0, raw.size() - 1) : raw;
         if (line.find("\"lockVersion\"") != std::string_view::npos) return FileKind::MambaJs;
         if (line.rfind("package:", 0) == 0) has_package = true;
         else if (line.rfind("metadata:", 0) == 0) has_metadata = true;

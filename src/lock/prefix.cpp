@@ -194,7 +194,7 @@ std::vector<std::string> requested_specs_from_history(std::string_view history_t
     std::map<std::string, std::string> specs;     // name -> latest spec
     for (const auto raw : split(history_text, '\n')) {
         const auto line = trim(raw);
-        if (line.rfind("#", 0) != 0) continue;
+        if (line.rfind('#', 0) != 0) continue;
         const auto colon = line.find(" specs:");
         if (colon == std::string_view::npos) continue;
         const auto action = trim(line.substr(1, colon - 1));
