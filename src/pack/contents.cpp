@@ -210,6 +210,7 @@ Result<EnvironmentContents> contents_from_packages(const std::vector<fetch::Fetc
         if (package.record.name == "python") python = link::python_context(package.record);
 
     std::vector<const conda::PackageRecord*> pointers;
+    pointers.reserve(packages.size());
     for (const auto& package : packages) pointers.push_back(&package.record);
     link::HistoryEntry history;
     history.timestamp = history_time(source_date_epoch());
