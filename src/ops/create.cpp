@@ -11,6 +11,7 @@
 
 #include "envctl/conda/platform.hpp"
 #include "envctl/config/registry.hpp"
+#include "envctl/ops/pip_install.hpp"
 #include "envctl/ops/search.hpp"
 #include "envctl/pip/environment.hpp"
 #include "envctl/solve/virtual_packages.hpp"
@@ -221,7 +222,8 @@ Result<CreatePlan> plan_create(const CreateRequest& request, const config::Confi
         if (!inputs) return fail(std::move(inputs.error()));
         const auto settings = pip::pip_settings(config, options.cache_dir, options.local_repodata_ttl, options.offline, options.network);
         pip::IndexClient client(pip::index_options(*inputs, settings));
-        auto resolution = pip::resolve_for_platform(*inputs, client, plan.platform, plan.solution.records, plan.virtual_packages);
+        auto resolution = pip::resolve_for_platform(*inputs, client, plan.platform, plan.solution.records, plan.virtual_packages, {},
+                                                    conda_distributions(plan.solution.records, config.pkgs_dirs, plan.prefix));
         if (!resolution) return fail(std::move(resolution.error()).with_context(fmt::format("resolving the pip: section of {}", file->source)));
         plan.pip_wheels = std::move(resolution->wheels);
         plan.pip_from_conda = std::move(resolution->from_conda);

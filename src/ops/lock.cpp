@@ -9,6 +9,7 @@
 
 #include "envctl/conda/platform.hpp"
 #include "envctl/config/registry.hpp"
+#include "envctl/ops/pip_install.hpp"
 #include "envctl/ops/search.hpp"
 #include "envctl/pip/environment.hpp"
 #include "envctl/solve/solver.hpp"
@@ -266,7 +267,7 @@ Result<LockOutcome> relock(const LockInputs& inputs, const lock::Lockfile* exist
                     if (entry.platform == platform && entry.manager == lock::Manager::Pip && !moving.count(entry.name))
                         preferred[entry.name] = entry.version;
             auto resolution = pip::resolve_for_platform(*pip_inputs, *pip_client, platform, records, solved->virtual_packages,
-                                                        std::move(preferred));
+                                                        std::move(preferred), conda_distributions(records, config.pkgs_dirs));
             if (!resolution) return fail(std::move(resolution.error()).with_context(fmt::format("locking the pip: section for {}", platform)));
             for (auto& entry : pip_entries(*resolution, platform, inputs.category)) lockfile.packages.push_back(std::move(entry));
             pip_count = resolution->wheels.size();

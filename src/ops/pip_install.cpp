@@ -2,13 +2,17 @@
 #include "envctl/ops/pip_install.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "envctl/fetch/cache.hpp"
 #include "envctl/link/transaction.hpp"
 #include "envctl/pip/index_client.hpp"
 #include "envctl/pypi/name.hpp"
 #include "envctl/pypi/requirement.hpp"
+#include "envctl/util/fs.hpp"
 #include "envctl/util/url.hpp"
 
 namespace envctl::ops {
@@ -34,6 +38,69 @@ Result<std::vector<PipPackage>> pip_packages(const std::vector<lock::LockedPacka
         // direct reference (file:// wheels, `name @ URL`), which we cannot tell apart here:
         // file:// URLs are treated as direct.
         out.push_back({name, entry.version, entry.url, entry.sha256, is_requested, entry.url.starts_with("file:")});
+    }
+    return out;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void add_distribution(std::vector<pip::DistributionName>& out, pip::DistributionName distribution) {
+    if (std::find(out.begin(), out.end(), distribution) == out.end()) out.push_back(std::move(distribution));
+}
+
+// The metadata folders directly in the site-packages folders of an extracted package:
+// site-packages/ (noarch: python), lib/python*/site-packages/, Lib/site-packages/ (Windows).
+std::vector<pip::DistributionName> extracted_distributions(const fs::path& entry) {
+    std::vector<std::string> sites{"site-packages", "Lib/site-packages"};
+    std::error_code error;
+    for (auto it = fs::directory_iterator(entry / "lib", error); !error && it != fs::directory_iterator(); it.increment(error))
+        if (it->path().filename().string().starts_with("python")) sites.push_back("lib/" + it->path().filename().string() + "/site-packages");
+    std::vector<pip::DistributionName> out;
+    for (const auto& site : sites) {
+        std::error_code listing;
+        for (auto it = fs::directory_iterator(entry / site, listing); !listing && it != fs::directory_iterator(); it.increment(listing))
+            if (auto distribution = pip::distribution_of_path(site + "/" + it->path().filename().string()))
+                add_distribution(out, std::move(*distribution));
+    }
+    return out;
+}
+
+// The metadata folders among the files conda-meta lists for `record` in `prefix`.
+std::vector<pip::DistributionName> installed_distributions(const fs::path& prefix, const conda::PackageRecord& record) {
+    std::vector<pip::DistributionName> out;
+    const auto file = prefix / "conda-meta" / fmt::format("{}-{}-{}.json", record.name, record.version.str(), record.build);
+    auto text = read_file(file);
+    if (!text) return out;
+    const auto document = nlohmann::json::parse(*text, nullptr, false);
+    if (!document.is_object() || !document.contains("files") || !document["files"].is_array()) return out;
+    for (const auto& path : document["files"])
+        if (path.is_string())
+            if (auto distribution = pip::distribution_of_path(path.get_ref<const std::string&>())) add_distribution(out, std::move(*distribution));
+    return out;
+}
+
+}  // namespace
+
+pip::CondaDistributions conda_distributions(const std::vector<conda::PackageRecord>& records, const std::vector<fs::path>& pkgs_dirs,
+                                            const fs::path& prefix) {
+    pip::CondaDistributions out;
+    for (const auto& record : records) {
+        if (record.name == "python" || !pip::is_python_package(record)) continue;
+        std::vector<pip::DistributionName> found;
+        if (!prefix.empty()) found = installed_distributions(prefix, record);
+        if (found.empty()) {
+            const auto archive = fetch::checked_archive_name(record);
+            if (!archive) continue;
+            const auto stem = fetch::archive_stem(*archive);
+            for (const auto& directory : pkgs_dirs)
+                if (fetch::is_complete_entry(directory / stem, record)) {
+                    found = extracted_distributions(directory / stem);
+                    break;
+                }
+        }
+        if (!found.empty()) out[record.name] = std::move(found);
     }
     return out;
 }

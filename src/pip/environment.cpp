@@ -40,13 +40,13 @@ IndexOptions index_options(const PipInputs& inputs, const PipSettings& settings)
 Result<Resolution> resolve_for_platform(const PipInputs& inputs, IndexClient& client, std::string_view platform,
                                         const std::vector<conda::PackageRecord>& records,
                                         const std::vector<conda::PackageRecord>& virtual_packages,
-                                        std::map<std::string, std::string> preferred) {
+                                        std::map<std::string, std::string> preferred, const CondaDistributions& distributions) {
     auto target = pip_target(platform, records, virtual_packages);
     if (!target) return fail(std::move(target.error()));
     ResolveRequest request;
     request.inputs = &inputs;
     request.target = std::move(*target);
-    request.provided = provided_by_conda(records);
+    request.provided = provided_by_conda(records, distributions);
     request.preferred = std::move(preferred);
     return resolve(request, client);
 }

@@ -553,22 +553,23 @@ private:
     std::map<std::size_t, const PipRequirement*> job_lines_;
 };
 
-bool is_python_package(const conda::PackageRecord& record) {
-    if (record.noarch == conda::NoArchType::Python) return true;
-    return std::any_of(record.depends.begin(), record.depends.end(), [](const std::string& dep) {
-        const auto name = dep.substr(0, dep.find_first_of(" =<>!~"));
-        return name == "python" || name == "python_abi";
-    });
-}
-
 }  // namespace
 
-std::vector<ProvidedDistribution> provided_by_conda(const std::vector<conda::PackageRecord>& records) {
+std::vector<ProvidedDistribution> provided_by_conda(const std::vector<conda::PackageRecord>& records, const CondaDistributions& found) {
     std::vector<ProvidedDistribution> out;
+    std::set<std::string> seen;
+    const auto add = [&](std::string name, std::string version, const conda::PackageRecord& record) {
+        if (!seen.insert(name).second) return;  // two records claiming one distribution: the first wins
+        out.push_back({std::move(name), std::move(version), fmt::format("{} {} (conda)", record.name, record.version.str())});
+    };
     for (const auto& record : records) {
-        if (record.name == "python" || !(is_python_package(record) || record.name == "pip")) continue;
-        out.push_back({pypi::normalize_name(record.name), record.version.str(),
-                       fmt::format("{} {} (conda)", record.name, record.version.str())});
+        if (record.name == "python") continue;
+        if (const auto files = found.find(record.name); files != found.end() && !files->second.empty()) {
+            for (const auto& distribution : files->second) add(pypi::normalize_name(distribution.name), distribution.version, record);
+            continue;
+        }
+        if (!(is_python_package(record) || record.name == "pip")) continue;
+        add(pypi_name_of_conda_package(record.name), record.version.str(), record);
     }
     return out;
 }

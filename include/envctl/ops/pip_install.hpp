@@ -9,6 +9,7 @@
 
 #include "envctl/conda/package_record.hpp"
 #include "envctl/lock/lockfile.hpp"
+#include "envctl/pip/conda_names.hpp"
 #include "envctl/pip/environment.hpp"
 #include "envctl/pip/resolve.hpp"
 #include "envctl/pip/wheel_install.hpp"
@@ -48,6 +49,16 @@ struct PipInstallOutcome {
 };
 
 Result<PipInstallOutcome> install_pip_packages(const PipInstallRequest& request);
+
+// The Python distributions that conda packages hold, for pip::provided_by_conda(): the
+// .dist-info / .egg-info folders directly in a site-packages folder of each Python record's
+// extracted entry in the package caches (`pkgs_dirs`, looked up as fetch does: same archive, same
+// hash), and, when `prefix` is given, of the files its conda-meta/<name>-<version>-<build>.json
+// lists for that same record. Records found in neither are absent (the resolver falls back to
+// their names). Reads only; nothing missing or unreadable is an error.
+pip::CondaDistributions conda_distributions(const std::vector<conda::PackageRecord>& records,
+                                            const std::vector<std::filesystem::path>& pkgs_dirs,
+                                            const std::filesystem::path& prefix = {});
 
 // The requirement names of pip: lines (for REQUESTED when installing from a lockfile).
 std::vector<std::string> requested_pip_names(const std::vector<std::string>& lines);

@@ -35,9 +35,11 @@ Result<PipInputs> environment_pip_inputs(const spec::EnvironmentSpec& environmen
 IndexOptions index_options(const PipInputs& inputs, const PipSettings& settings);
 
 // Resolves for one platform whose conda solve gave `records` under `virtual_packages`.
+// `distributions`: what the records' files are known to hold (see provided_by_conda).
 Result<Resolution> resolve_for_platform(const PipInputs& inputs, IndexClient& client, std::string_view platform,
                                         const std::vector<conda::PackageRecord>& records,
                                         const std::vector<conda::PackageRecord>& virtual_packages,
-                                        std::map<std::string, std::string> preferred = {});
+                                        std::map<std::string, std::string> preferred = {},
+                                        const CondaDistributions& distributions = {});
 
 }  // namespace envctl::pip

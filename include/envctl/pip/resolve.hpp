@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "envctl/conda/package_record.hpp"
+#include "envctl/pip/conda_names.hpp"
 #include "envctl/pip/index_client.hpp"
 #include "envctl/pip/inputs.hpp"
 #include "envctl/pypi/marker.hpp"
@@ -38,10 +39,16 @@ struct ProvidedDistribution {
     std::string provider;  // "numpy 1.26.4 (conda)", for messages
 };
 
-// The PyPI names conda records provide: a conda package whose normalized name equals a PyPI
-// normalized name is taken to be that distribution (conda-forge names python packages so),
-// except python itself and non-Python packages that only share a name are not told apart.
-std::vector<ProvidedDistribution> provided_by_conda(const std::vector<conda::PackageRecord>& records);
+// The PyPI distributions conda records provide (python itself excepted):
+// - the distributions found in a record's files (`found`, by conda name: the .dist-info /
+//   .egg-info folders of its site-packages, read by the caller from the package cache or the
+//   prefix's conda-meta), with the versions their folders give;
+// - else, for a Python package (noarch: python, depends on python or python_abi) and for pip,
+//   its name as PyPI knows it: pypi_name_of_conda_package() (the conda name, normalized, or the
+//   table's name: pytorch -> torch), with the record's version.
+// Non-Python packages that only share a name with a PyPI project provide nothing.
+std::vector<ProvidedDistribution> provided_by_conda(const std::vector<conda::PackageRecord>& records,
+                                                    const CondaDistributions& found = {});
 
 // The target from a conda solution: python's version, __glibc / __osx from the virtual packages.
 Result<PipTarget> pip_target(std::string_view subdir, const std::vector<conda::PackageRecord>& records,
