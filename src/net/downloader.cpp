@@ -442,7 +442,7 @@ void Downloader::Impl::configure(Attempt& attempt) {
     for (const auto& line : lines) {
         auto* appended = curl_slist_append(attempt.headers.get(), line.c_str());
         if (!appended) throw std::bad_alloc();
-        attempt.headers.release();
+        (void)attempt.headers.release();  // now owned by `appended`
         attempt.headers.reset(appended);
     }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, attempt.headers.get());

@@ -19,6 +19,7 @@ namespace envctl::ops {
 
 std::vector<PipPackage> pip_packages(const std::vector<pip::ResolvedWheel>& wheels) {
     std::vector<PipPackage> out;
+    out.reserve(wheels.size());
     for (const auto& wheel : wheels)
         out.push_back({wheel.name, wheel.version.to_string(), wheel.file.url, wheel.sha256, wheel.requested, wheel.direct});
     return out;

@@ -343,7 +343,7 @@ private:
         owners_.clear();
         solve::core::CoreRequest core;
         core.sources = {{"pypi", 0, false}, {"conda", 1, true}};
-        const auto add = [&](solve::core::Candidate candidate, std::optional<pypi::Version> version, Owner owner) {
+        const auto add = [&](solve::core::Candidate candidate, std::optional<pypi::Version> version, const Owner& owner) {
             const auto id = static_cast<solve::core::CandidateId>(core.candidates.size());
             by_key_[candidate.name].push_back(id);
             candidate_version_.push_back(std::move(version));

@@ -11,7 +11,7 @@ using namespace envctl;
 
 namespace {
 
-conda::PackageRecord record(std::string name, std::string version, std::vector<std::string> depends = {"python >=3.8"}) {
+conda::PackageRecord record(std::string name, const std::string& version, std::vector<std::string> depends = {"python >=3.8"}) {
     conda::PackageRecord out;
     out.name = std::move(name);
     out.version = *conda::Version::parse(version);
@@ -71,6 +71,7 @@ TEST_CASE("provided_by_conda: found distributions, else the table, else the reco
     SECTION("without evidence") {
         const auto provided = pip::provided_by_conda(records);
         std::vector<std::string> names;
+        names.reserve(provided.size());
         for (const auto& p : provided) names.push_back(p.name);
         CHECK(names == std::vector<std::string>{"torch", "foo-conda", "numpy", "attrs"});
         CHECK(provided[0].version == "2.1.0");
