@@ -2,6 +2,12 @@
 add_library(envctl_flags INTERFACE)
 target_compile_options(envctl_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
                                               -Wold-style-cast -Wcast-align)
+# A unity build includes each .cpp into a batch file, so g++ takes the pimpl classes defined in a
+# .cpp for header classes and warns that their members use the anonymous namespace; they don't
+# leave the batch.
+if(CMAKE_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(envctl_flags INTERFACE -Wno-subobject-linkage)
+endif()
 if(ENVCTL_SANITIZE)
   target_compile_options(envctl_flags INTERFACE -fsanitize=${ENVCTL_SANITIZE} -fno-omit-frame-pointer
                                                 -fno-sanitize-recover=all)

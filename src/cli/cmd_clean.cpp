@@ -12,6 +12,7 @@
 #include "configuration.hpp"
 #include "envctl/ops/clean.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 
 namespace envctl::cli {
 namespace {
@@ -21,13 +22,6 @@ struct CleanOptions {
     bool all = false;
     bool yes = false;
 };
-
-std::string size_text(std::uint64_t bytes) {
-    if (bytes >= 1000ull * 1000 * 1000) return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9);
-    if (bytes >= 1000 * 1000) return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
-    if (bytes >= 1000) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1e3);
-    return fmt::format("{} B", bytes);
-}
 
 std::string report_text(const ops::CleanReport& report, bool dry_run) {
     std::string text;
@@ -39,10 +33,10 @@ std::string report_text(const ops::CleanReport& report, bool dry_run) {
         std::string lines;
         for (const auto& item : report.removed)
             if (item.kind == kinds[k]) {
-                lines += fmt::format("  {}  ({})\n", item.path.string(), size_text(item.bytes));
+                lines += fmt::format("  {}  ({})\n", item.path.string(), human_bytes(item.bytes));
                 bytes += item.bytes;
             }
-        if (!lines.empty()) text += fmt::format("{} ({}):\n{}", labels[k], size_text(bytes), lines);
+        if (!lines.empty()) text += fmt::format("{} ({}):\n{}", labels[k], human_bytes(bytes), lines);
     }
     if (!report.in_use.empty())
         text += fmt::format("Kept {} package{} that environments use.\n", report.in_use.size(), report.in_use.size() == 1 ? "" : "s");
@@ -50,7 +44,7 @@ std::string report_text(const ops::CleanReport& report, bool dry_run) {
     if (report.removed.empty())
         text += "Nothing to clean.\n";
     else
-        text += fmt::format("{} {}.\n", dry_run ? "Would free" : "Freed", size_text(report.bytes()));
+        text += fmt::format("{} {}.\n", dry_run ? "Would free" : "Freed", human_bytes(report.bytes()));
     return text;
 }
 

@@ -23,6 +23,7 @@
 #include "envctl/util/url.hpp"
 #include "install_ui.hpp"
 #include "output.hpp"
+#include "progress.hpp"
 #include "pip_install_ui.hpp"
 
 namespace envctl::cli {
@@ -41,17 +42,6 @@ struct CreateOptions {
     ChangeOptions change;  // -y, --copy, --dry-run, ...
     LockedCreateOptions locked;
 };
-
-std::string pad(std::string text, std::size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
-std::string size_text(std::uint64_t bytes) {
-    if (bytes >= 1000 * 1000) return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
-    if (bytes >= 1000) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1e3);
-    return fmt::format("{} B", bytes);
-}
 
 // The channel names users know, by canonical URL.
 std::map<std::string, std::string> channel_names(const ops::CreatePlan& plan) {
@@ -86,13 +76,13 @@ void print_plan(const ops::CreatePlan& plan) {
     if (rows.empty()) {
         text += "Nothing to do: the environment already has everything requested.\n";
     } else {
-        text += fmt::format("  {}  {}  {}  {}  Size\n", pad("Package", widths[0]), pad("Version", widths[1]),
-                            pad("Build", widths[2]), pad("Channel", widths[3]));
+        text += fmt::format("  {}  {}  {}  {}  Size\n", pad_right("Package", widths[0]), pad_right("Version", widths[1]),
+                            pad_right("Build", widths[2]), pad_right("Channel", widths[3]));
         for (const auto& row : rows) {
             const auto& record = *row.record;
-            text += fmt::format("  {}  {}  {}  {}  {}\n", pad(std::string(1, row.action) + " " + record.name, widths[0]),
-                                pad(record.version.str(), widths[1]), pad(record.build, widths[2]),
-                                pad(channel_of(record), widths[3]), record.size ? size_text(record.size) : "");
+            text += fmt::format("  {}  {}  {}  {}  {}\n", pad_right(std::string(1, row.action) + " " + record.name, widths[0]),
+                                pad_right(record.version.str(), widths[1]), pad_right(record.build, widths[2]),
+                                pad_right(channel_of(record), widths[3]), record.size ? human_bytes(record.size) : "");
         }
     }
     if (!plan.pip_wheels.empty()) {
@@ -102,7 +92,7 @@ void print_plan(const ops::CreatePlan& plan) {
     std::uint64_t download = 0;
     for (const auto& record : plan.fetch) download += record.size;
     text += fmt::format("\nSummary: {} to link, {} to unlink, {} to download ({})\n", plan.solution.link.size(),
-                        plan.solution.unlink.size(), plan.fetch.size(), size_text(download));
+                        plan.solution.unlink.size(), plan.fetch.size(), human_bytes(download));
     std::fputs(text.c_str(), stdout);
 }
 

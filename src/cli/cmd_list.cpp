@@ -20,11 +20,6 @@ struct ListOptions {
     std::string pattern;
 };
 
-std::string pad(std::string text, std::size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
 // "conda-forge" for https://conda.anaconda.org/conda-forge, else the URL.
 std::string short_channel(const std::string& url) {
     constexpr std::string_view anaconda = "https://conda.anaconda.org/";
@@ -52,10 +47,10 @@ int run_list(const GlobalOptions& global, const ListOptions& options) {
         widths[2] = std::max(widths[2], package.build.size());
     }
     std::string text = fmt::format("# packages in environment at {}:\n#\n", prefix->string());
-    text += fmt::format("{}  {}  {}  Channel\n", pad("# Name", widths[0]), pad("Version", widths[1]), pad("Build", widths[2]));
+    text += fmt::format("{}  {}  {}  Channel\n", pad_right("# Name", widths[0]), pad_right("Version", widths[1]), pad_right("Build", widths[2]));
     for (const auto& package : *packages)
-        text += fmt::format("{}  {}  {}  {}\n", pad(package.name, widths[0]), pad(package.version, widths[1]),
-                            pad(package.build, widths[2]), short_channel(package.channel));
+        text += fmt::format("{}  {}  {}  {}\n", pad_right(package.name, widths[0]), pad_right(package.version, widths[1]),
+                            pad_right(package.build, widths[2]), short_channel(package.channel));
     std::fputs(text.c_str(), stdout);
     return exit_codes::ok;
 }

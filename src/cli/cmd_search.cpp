@@ -50,11 +50,6 @@ private:
     bool shown_ = false;
 };
 
-std::string pad(std::string text, std::size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
 int run_search(const GlobalOptions& global, const SearchOptions& options) {
     const auto environment = config::Environment::from_process();
     config::Overrides overrides;
@@ -93,12 +88,12 @@ int run_search(const GlobalOptions& global, const SearchOptions& options) {
         widths[2] = std::max(widths[2], match.record.build.size());
         widths[3] = std::max(widths[3], match.channel_name.size());
     }
-    std::string text = fmt::format("{}  {}  {}  {}  Subdir\n", pad("Name", widths[0]), pad("Version", widths[1]),
-                                   pad("Build", widths[2]), pad("Channel", widths[3]));
+    std::string text = fmt::format("{}  {}  {}  {}  Subdir\n", pad_right("Name", widths[0]), pad_right("Version", widths[1]),
+                                   pad_right("Build", widths[2]), pad_right("Channel", widths[3]));
     for (const auto& match : *matches) {
         const auto& record = match.record;
-        text += fmt::format("{}  {}  {}  {}  {}\n", pad(record.name, widths[0]), pad(record.version.str(), widths[1]),
-                            pad(record.build, widths[2]), pad(match.channel_name, widths[3]), record.subdir);
+        text += fmt::format("{}  {}  {}  {}  {}\n", pad_right(record.name, widths[0]), pad_right(record.version.str(), widths[1]),
+                            pad_right(record.build, widths[2]), pad_right(match.channel_name, widths[3]), record.subdir);
     }
     std::fputs(text.c_str(), stdout);
     return exit_codes::ok;

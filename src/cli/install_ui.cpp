@@ -21,11 +21,6 @@ namespace envctl::cli {
 
 namespace {
 
-std::string pad(std::string text, std::size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
 struct Row {
     std::string action;  // "+", "-", "~" (version change), "r" (reinstall)
     std::string name;
@@ -71,13 +66,13 @@ void print_changes(const ops::PrefixChanges& changes, const std::vector<conda::C
         widths[3] = std::max(widths[3], row.channel.size());
     }
     std::string text = fmt::format("Environment: {}\n\n", changes.prefix.string());
-    text += fmt::format("  {}  {}  {}  {}  Size\n", pad("Package", widths[0]), pad("Version", widths[1]),
-                        pad("Build", widths[2]), pad("Channel", widths[3]));
+    text += fmt::format("  {}  {}  {}  {}  Size\n", pad_right("Package", widths[0]), pad_right("Version", widths[1]),
+                        pad_right("Build", widths[2]), pad_right("Channel", widths[3]));
     std::size_t added = 0, removed = 0, changed = 0;
     std::uint64_t bytes = 0;
     for (const auto& row : rows) {
-        text += fmt::format("  {}  {}  {}  {}  {}\n", pad(row.action + " " + row.name, widths[0]),
-                            pad(row.version, widths[1]), pad(row.build, widths[2]), pad(row.channel, widths[3]),
+        text += fmt::format("  {}  {}  {}  {}  {}\n", pad_right(row.action + " " + row.name, widths[0]),
+                            pad_right(row.version, widths[1]), pad_right(row.build, widths[2]), pad_right(row.channel, widths[3]),
                             row.size ? human_bytes(row.size) : "");
         bytes += row.size;
         if (row.action == "+") ++added;

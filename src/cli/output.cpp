@@ -47,6 +47,11 @@ void print_json(const nlohmann::json& document) {
     std::fputc('\n', stdout);
 }
 
+std::string pad_right(std::string text, std::size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+}
+
 bool stderr_is_interactive() {
     const char* no_color = std::getenv("NO_COLOR");
     return ::isatty(STDERR_FILENO) && (no_color == nullptr || *no_color == '\0');

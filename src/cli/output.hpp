@@ -1,5 +1,7 @@
 #pragma once
 // How commands report to the user: human text on a terminal, JSON with --json.
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +26,9 @@ void configure_logging(const GlobalOptions& global);
 int report_error(const GlobalOptions& global, const Error& error);
 nlohmann::json error_json(const Error& error);
 void print_json(const nlohmann::json& document);
+
+// `text` followed by spaces up to `width` columns (table cells).
+std::string pad_right(std::string text, std::size_t width);
 
 // True when stderr is a terminal and NO_COLOR is unset: colors and progress bars allowed.
 bool stderr_is_interactive();

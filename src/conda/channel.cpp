@@ -42,7 +42,7 @@ bool is_path(std::string_view text) {
     return is_drive_path(text);
 }
 
-bool is_name_character(char c) {
+bool is_channel_name_character(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
            c == '-' || c == '/';
 }
@@ -170,7 +170,7 @@ Result<Channel> Channel::resolve(std::string_view input, const ChannelContext& c
     }
 
     for (const char c : text) {
-        if (!is_name_character(c))
+        if (!is_channel_name_character(c))
             return fail(ErrorKind::Input, fmt::format("invalid channel '{}': expected a channel name, a URL or a path", text));
     }
     const auto [name, subdir] = split_channel_subdir(strip_trailing_slashes(text));

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "envctl/util/ascii.hpp"
 #include "envctl/util/hash.hpp"
 #include "envctl/util/strings.hpp"
 #include "envctl/util/url.hpp"
@@ -15,7 +16,6 @@ namespace {
 
 constexpr std::size_t kMaxSpecLength = 8192;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool contains(std::string_view set, char c) { return set.find(c) != std::string_view::npos; }
 // Hot-path character classes of the positional part (no memchr per character).
 bool is_operator_char(char c) {
@@ -29,12 +29,6 @@ bool is_not_in_build(char c) {
         case '-': case '=': case ',': case '|': case '<': case '>': case '~': return true;
         default: return false;
     }
-}
-std::string ascii_lower(std::string_view text) {
-    std::string out(text);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 bool ends_with(std::string_view text, std::string_view suffix) {
     return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -52,7 +46,7 @@ struct SpecError {
 const std::set<std::string, std::less<>> kFieldKeys = {"name", "version", "build", "build_number", "channel", "subdir", "md5",
                                                      "sha256", "fn", "url", "license", "license_family", "track_features", "when"};
 
-bool is_name_character(char c) {
+bool is_package_name_character(char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == '*';
 }
 
@@ -64,7 +58,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_brackets(std::str
     std::size_t extras = 0;
     std::size_t i = open + 1;
     auto skip_space = [&] {
-        while (i < text.size() && is_space(text[i])) ++i;
+        while (i < text.size() && is_ascii_space(text[i])) ++i;
     };
     while (true) {
         skip_space();
@@ -87,7 +81,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_brackets(std::str
             if (i >= text.size()) return error("missing ']' at the end of the brackets");
             return error(fmt::format("expected a key in brackets at position {}, found '{}'", i + 1, text[i]));
         }
-        auto key = ascii_lower(text.substr(key_begin, i - key_begin));
+        auto key = to_lower(text.substr(key_begin, i - key_begin));
         skip_space();
         if (i < text.size() && (text[i] == ',' || text[i] == ']') && !kFieldKeys.count(key)) {
             // pip-style extras (`ray[default,data] >=2.9`, seen in conda-forge constrains): no
@@ -108,7 +102,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_brackets(std::str
             i = close + 1;
         } else {
             const auto value_begin = i;
-            while (i < text.size() && text[i] != ',' && text[i] != ']' && !is_space(text[i])) {
+            while (i < text.size() && text[i] != ',' && text[i] != ']' && !is_ascii_space(text[i])) {
                 if (text[i] == '\'' || text[i] == '"' || text[i] == '[')
                     return error(fmt::format("unexpected {} in the value of '{}' (quote the whole value)", text[i], key));
                 ++i;
@@ -131,11 +125,11 @@ std::string squeeze_spaces(std::string_view text) {
     out.reserve(text.size());
     std::size_t i = 0;
     while (i < text.size()) {
-        if (!is_space(text[i])) {
+        if (!is_ascii_space(text[i])) {
             out += text[i++];
             continue;
         }
-        while (i < text.size() && is_space(text[i])) ++i;
+        while (i < text.size() && is_ascii_space(text[i])) ++i;
         const bool after_operator = !out.empty() && is_operator_char(out.back());
         const bool before_operator = i < text.size() && is_operator_char(text[i]);
         if (!after_operator && !before_operator && !out.empty() && i < text.size()) out += ' ';
@@ -171,7 +165,7 @@ VersionAndBuild split_version_build(std::string_view text) {
 }
 
 Result<std::string> parse_digest(std::string_view key, std::string_view value, std::size_t bytes, const SpecError& error) {
-    auto lower = ascii_lower(trim(value));
+    auto lower = to_lower(trim(value));
     if (!is_hex_digest(lower, bytes)) return error(fmt::format("'{}' must be {} hexadecimal characters", key, bytes * 2));
     return lower;
 }
@@ -304,8 +298,8 @@ Result<MatchSpec> parse_artifact(std::string_view text, const SpecError& error) 
     const auto parts = parse_archive_name(filename);
     if (!parts) return error(fmt::format("'{}' is not a package file name (name-version-build.conda or .tar.bz2)", filename));
     MatchSpec spec;
-    const auto lowered = ascii_lower(parts->name);
-    if (!std::all_of(lowered.begin(), lowered.end(), [](char c) { return is_name_character(c) && c != '*'; }))
+    const auto lowered = to_lower(parts->name);
+    if (!std::all_of(lowered.begin(), lowered.end(), [](char c) { return is_package_name_character(c) && c != '*'; }))
         return error(fmt::format("invalid package name '{}' in '{}'", parts->name, filename));
     auto name = StringMatcher::parse(lowered);
     auto version = Version::parse(parts->version);
@@ -342,7 +336,6 @@ std::string bracket(std::string_view key, std::string_view value) {
 }
 
 bool has_star(std::string_view text) { return text.find('*') != std::string_view::npos; }
-
 
 }  // namespace
 
@@ -401,11 +394,11 @@ Result<MatchSpec> MatchSpec::parse(std::string_view input) {
     const auto name_end = std::min(positional.find_first_of(" \t=<>!~"), positional.size());
     const auto raw_name = positional.substr(0, name_end);
     if (raw_name.empty()) return error(fmt::format("missing package name before '{}'", positional));
-    auto lowered = ascii_lower(raw_name);
+    auto lowered = to_lower(raw_name);
     const bool regex_name = lowered.size() >= 2 && lowered.front() == '^' && lowered.back() == '$';
     if (!regex_name) {
         for (const char c : lowered) {
-            if (is_name_character(c)) continue;
+            if (is_package_name_character(c)) continue;
             if (c == '/') return error(fmt::format("invalid package name '{}' (write a channel as 'channel::name')", raw_name));
             return error(fmt::format("invalid character '{}' in package name '{}'", c, raw_name));
         }
@@ -489,7 +482,7 @@ bool MatchSpec::matches(const PackageRecord& record, const ChannelContext& conte
 std::string MatchSpec::str() const {
     if (!url.empty()) {
         // An artifact spec prints as its URL when that is all it says.
-        const auto clean = printable_url(url);
+        auto clean = printable_url(url);  // not const: returned by move
         auto without_credentials = *this;
         without_credentials.url = clean;
         without_credentials.channel = printable_channel(channel);

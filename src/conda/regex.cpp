@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "envctl/util/ascii.hpp"
+
 namespace envctl::conda {
 
 namespace {
@@ -24,7 +26,6 @@ struct Node {
 };
 
 unsigned char byte(char c) { return static_cast<unsigned char>(c); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 void add_char(CharSet& set, char c, bool ignore_case) {
     set.set(byte(c));
@@ -44,7 +45,7 @@ CharSet shorthand(char c) {
         case 'W':
             for (int i = 0; i < 256; ++i) {
                 const char ch = static_cast<char>(i);
-                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch) || ch == '_') set.set(static_cast<std::size_t>(i));
+                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_ascii_digit(ch) || ch == '_') set.set(static_cast<std::size_t>(i));
             }
             break;
         case 's':
@@ -117,9 +118,9 @@ private:
     }
 
     Result<int> number() {
-        if (at_end() || !is_digit(peek())) return error("expected a number in '{...}'");
+        if (at_end() || !is_ascii_digit(peek())) return error("expected a number in '{...}'");
         int value = 0;
-        while (!at_end() && is_digit(peek())) {
+        while (!at_end() && is_ascii_digit(peek())) {
             value = value * 10 + (peek() - '0');
             if (value > kMaxRepeat) return error(fmt::format("repetition count above {}", kMaxRepeat));
             ++pos_;
@@ -179,7 +180,7 @@ private:
     Result<char> escaped_literal() {
         if (at_end()) return error("'\\' at the end");
         const char c = pattern_[pos_++];
-        if (is_digit(c)) return error("backreferences are not supported");
+        if (is_ascii_digit(c)) return error("backreferences are not supported");
         if (c == 'n') return '\n';
         if (c == 't') return '\t';
         if (c == 'r') return '\r';

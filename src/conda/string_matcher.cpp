@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "envctl/util/ascii.hpp"
 #include "regex.hpp"
 
 namespace envctl::conda {
@@ -9,21 +10,15 @@ namespace envctl::conda {
 namespace {
 constexpr std::size_t kMaxRegexLength = 1000;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
+bool iequals(std::string_view a, std::string_view b) { return ascii_iequals(a, b); }
 
 bool glob_match_icase(std::string_view pattern, std::string_view text) {
     // Iterative matcher with single-star backtracking: O(|pattern| * |text|) at worst.
     std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
     while (t < text.size()) {
-        if (p < pattern.size() && pattern[p] != '*' && lower(pattern[p]) == lower(text[t])) {
+        if (p < pattern.size() && pattern[p] != '*' && ascii_lower(pattern[p]) == ascii_lower(text[t])) {
             ++p;
             ++t;
         } else if (p < pattern.size() && pattern[p] == '*') {

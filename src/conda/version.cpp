@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "envctl/util/ascii.hpp"
+
 namespace envctl::conda {
 
 // Each component ("atom") is one 64-bit word:
@@ -38,8 +40,6 @@ std::string_view text_of(std::uint64_t atom, std::string_view text) {
     return text.substr(payload >> 16, payload & 0xFFFF);
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 // Lowercase, and '-' compares as '_' (conda rewrites dashes to underscores).
 unsigned char fold(char c) {
     if (c >= 'A' && c <= 'Z') return static_cast<unsigned char>(c - 'A' + 'a');
@@ -258,20 +258,20 @@ struct VersionParser {
     // One segment [begin, end): runs of digits and non-digits.
     Status segment(std::size_t begin, std::size_t end) {
         std::uint64_t flag = kSegmentStart;
-        if (!is_digit(text[begin])) {
+        if (!is_ascii_digit(text[begin])) {
             version.push_atom(kZero | flag);  // keeps numbers and strings in phase
             flag = 0;
         }
         std::size_t i = begin;
         while (i < end) {
             std::size_t j = i;
-            if (is_digit(text[i])) {
-                while (j < end && is_digit(text[j])) ++j;
+            if (is_ascii_digit(text[i])) {
+                while (j < end && is_ascii_digit(text[j])) ++j;
                 auto value = number(i, j);
                 if (!value) return tl::unexpected(value.error());
                 version.push_atom(make_atom(kNumber, *value) | flag);
             } else {
-                while (j < end && !is_digit(text[j])) ++j;
+                while (j < end && !is_ascii_digit(text[j])) ++j;
                 const auto run = text.substr(i, j - i);
                 if (folded_equals(run, "dev")) {
                     version.push_atom(make_atom(kDev, 0) | flag);
@@ -314,7 +314,7 @@ struct VersionParser {
         bool has_dash = false, has_underscore = false;
         for (std::size_t i = 0; i < text.size(); ++i) {
             const char c = text[i];
-            if (is_digit(c) || is_alpha(c) || c == '.') continue;
+            if (is_ascii_digit(c) || is_ascii_alpha(c) || c == '.') continue;
             if (c == '_') {
                 has_underscore = true;
             } else if (c == '-') {
@@ -341,7 +341,7 @@ struct VersionParser {
         if (bang != std::string_view::npos) {
             if (bang == 0) return error("the epoch before '!' is empty");
             for (std::size_t i = 0; i < bang; ++i)
-                if (!is_digit(text[i])) return error("the epoch before '!' must be a number");
+                if (!is_ascii_digit(text[i])) return error("the epoch before '!' must be a number");
             auto value = number(0, bang);
             if (!value) return tl::unexpected(value.error());
             epoch = *value;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "envctl/conda/string_matcher.hpp"
+#include "envctl/util/ascii.hpp"
 #include "regex.hpp"
 
 namespace envctl::conda {
@@ -12,11 +13,9 @@ namespace {
 constexpr std::size_t kMaxDepth = 64;
 constexpr std::size_t kMaxRegexLength = 1000;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
 std::string_view trim_view(std::string_view text) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    while (!text.empty() && is_ascii_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_ascii_space(text.back())) text.remove_suffix(1);
     return text;
 }
 
@@ -62,7 +61,7 @@ struct VersionSpecParser {
     }
 
     void skip_space() {
-        while (pos < input.size() && is_space(input[pos])) ++pos;
+        while (pos < input.size() && is_ascii_space(input[pos])) ++pos;
     }
     char peek() {
         skip_space();
@@ -160,7 +159,7 @@ struct VersionSpecParser {
             return error(fmt::format("missing version after '{}'", op));
         }
         for (const char ch : literal)
-            if (is_space(ch)) return error(fmt::format("unexpected space in '{}'", raw));
+            if (is_ascii_space(ch)) return error(fmt::format("unexpected space in '{}'", raw));
 
         bool glob = false;
         while (true) {

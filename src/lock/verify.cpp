@@ -23,9 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string describe(const conda::PackageRecord& record) { return record.version.str() + " " + record.build; }
+std::string version_and_build(const conda::PackageRecord& record) { return record.version.str() + " " + record.build; }
 
-std::string describe(const LockedPackage& entry) {
+std::string version_and_build(const LockedPackage& entry) {
     if (entry.manager == Manager::Pip) return entry.version;
     auto build = entry.build;
     if (build.empty())
@@ -60,7 +60,7 @@ void compare_packages(const Prefix& prefix, const Lockfile& lockfile, const Veri
         const auto& record = package.record;
         const auto found = locked_conda.find(record.name);
         if (found == locked_conda.end()) {
-            report.extra_packages.push_back({record.name, describe(record), {}, "conda"});
+            report.extra_packages.push_back({record.name, version_and_build(record), {}, "conda"});
             continue;
         }
         const auto& entry = *found->second;
@@ -68,10 +68,10 @@ void compare_packages(const Prefix& prefix, const Lockfile& lockfile, const Veri
         const bool same = locked && locked->version.str() == record.version.str() && locked->build == record.build &&
                           (entry.sha256.empty() || record.sha256.empty() || entry.sha256 == record.sha256) &&
                           (entry.md5.empty() || record.md5.empty() || entry.md5 == record.md5);
-        if (!same) report.mismatched_packages.push_back({record.name, describe(record), describe(entry), "conda"});
+        if (!same) report.mismatched_packages.push_back({record.name, version_and_build(record), version_and_build(entry), "conda"});
         locked_conda.erase(found);
     }
-    for (const auto& [name, entry] : locked_conda) report.missing_packages.push_back({name, {}, describe(*entry), "conda"});
+    for (const auto& [name, entry] : locked_conda) report.missing_packages.push_back({name, {}, version_and_build(*entry), "conda"});
     if (locked_pip.empty()) {
         compare_pinned_pip(prefix, lockfile, report);
         return;

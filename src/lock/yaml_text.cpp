@@ -1,3 +1,4 @@
+#include "envctl/util/ascii.hpp"
 #include "yaml_text.hpp"
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 namespace envctl::lock {
 
 namespace {
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Words YAML 1.1 or 1.2 resolve to booleans or null.
 bool is_reserved_word(std::string_view text) {
@@ -32,7 +31,7 @@ bool is_reserved_word(std::string_view text) {
 bool may_be_number_or_date(std::string_view text) {
     std::string_view body = text;
     if (!body.empty() && (body.front() == '+' || body.front() == '-')) body.remove_prefix(1);
-    if (body.empty() || !(is_digit(body.front()) || body.front() == '.')) return false;
+    if (body.empty() || !(is_ascii_digit(body.front()) || body.front() == '.')) return false;
     if (body.size() > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')) {
         return std::all_of(body.begin() + 2, body.end(),
                            [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == '_'; });
@@ -42,7 +41,7 @@ bool may_be_number_or_date(std::string_view text) {
     std::size_t dots = 0;
     bool other = false;  // '_', ':', '+', '-', 'e', 'E'
     for (const char c : body) {
-        if (is_digit(c)) has_digit = true;
+        if (is_ascii_digit(c)) has_digit = true;
         else if (c == '.') ++dots;
         else if (c == '_' || c == ':' || c == '+' || c == '-' || c == 'e' || c == 'E') other = true;
         else return false;

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path normal(const fs::path& path) {
+fs::path canonical_or_normal(const fs::path& path) {
     std::error_code error;
     auto out = fs::weakly_canonical(path, error);
     return error ? path.lexically_normal() : out;
@@ -73,7 +73,7 @@ Result<std::set<fs::path>> packages_in_use(const config::Config& config) {
         auto records = link::read_prefix_records(environment.prefix);
         if (!records) return fail(std::move(records.error()));
         for (const auto& record : *records)
-            if (!record.extracted_package_dir.empty()) used.insert(normal(record.extracted_package_dir));
+            if (!record.extracted_package_dir.empty()) used.insert(canonical_or_normal(record.extracted_package_dir));
     }
     return used;
 }
@@ -134,7 +134,7 @@ Result<CleanReport> clean(const CleanRequest& request, const config::Config& con
                 }
                 const auto size = tree_size(path);
                 CleanItem item{archive ? CleanItem::Kind::Tarball : CleanItem::Kind::Package, path, size.bytes};
-                if (package && (used.count(normal(path)) || size.shared)) {
+                if (package && (used.count(canonical_or_normal(path)) || size.shared)) {
                     report.in_use.push_back(std::move(item));
                     continue;
                 }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "channel_priority.hpp"
 #include "envctl/conda/platform.hpp"
 #include "envctl/config/registry.hpp"
 #include "envctl/ops/pip_install.hpp"
@@ -26,15 +27,6 @@ namespace fs = std::filesystem;
 
 Error error(ErrorKind kind, std::string message, std::vector<std::string> hints = {}) {
     return Error{kind, std::move(message), std::nullopt, std::move(hints)};
-}
-
-solve::ChannelPriority solver_priority(config::ChannelPriority priority) {
-    switch (priority) {
-    case config::ChannelPriority::Strict: return solve::ChannelPriority::Strict;
-    case config::ChannelPriority::Flexible: return solve::ChannelPriority::Flexible;
-    case config::ChannelPriority::Disabled: return solve::ChannelPriority::Disabled;
-    }
-    return solve::ChannelPriority::Flexible;
 }
 
 // -c channels, then the environment file's channels (which replace the configured ones), or

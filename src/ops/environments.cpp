@@ -68,7 +68,7 @@ std::string registry_text(const std::vector<fs::path>& paths) {
     return text;
 }
 
-fs::path normal(const fs::path& path) {
+fs::path absolute_canonical(const fs::path& path) {
     std::error_code error;
     auto out = fs::weakly_canonical(fs::absolute(path), error);
     return error ? fs::absolute(path).lexically_normal() : out;
@@ -94,9 +94,9 @@ Status register_environment(const fs::path& root_prefix, const fs::path& prefix)
     const auto file = registry_file(root_prefix);
     auto paths = read_registry(file);
     if (!paths) return fail(std::move(paths.error()));
-    const auto target = normal(prefix);
+    const auto target = absolute_canonical(prefix);
     for (const auto& path : *paths)
-        if (normal(path) == target) return {};
+        if (absolute_canonical(path) == target) return {};
     paths->push_back(target);
     return write_file_atomic(file, registry_text(*paths));
 }
@@ -105,7 +105,7 @@ Result<std::vector<EnvironmentEntry>> list_environments(const config::Config& co
     std::vector<EnvironmentEntry> out;
     std::set<fs::path> seen;
     auto add = [&](const fs::path& prefix, EnvironmentEntry::Kind kind) {
-        const auto path = normal(prefix);
+        const auto path = absolute_canonical(prefix);
         if (!link::is_environment(path) || !seen.insert(path).second) return;
         const auto parent = path.parent_path();
         if (kind == EnvironmentEntry::Kind::Other && parent.filename() == "envs" && parent.parent_path().filename() == ".envctl")
@@ -144,7 +144,7 @@ Result<std::vector<EnvironmentEntry>> list_environments(const config::Config& co
 Result<fs::path> existing_environment(const std::string& prefix, const std::string& name, const config::Config& config,
                                       const config::Environment& environment) {
     auto checked = [](const fs::path& path) -> Result<fs::path> {
-        if (link::is_environment(path)) return normal(path);
+        if (link::is_environment(path)) return absolute_canonical(path);
         return fail(Error{ErrorKind::Input, fmt::format("{} is not an environment (it has no conda-meta/history)", path.string()),
                           std::nullopt, {"list the known environments with `envctl env list`"}});
     };
@@ -154,10 +154,10 @@ Result<fs::path> existing_environment(const std::string& prefix, const std::stri
             return fail(Error{ErrorKind::Usage, fmt::format("invalid environment name '{}'", name), std::nullopt,
                               {"use -p PATH for an environment at a path"}});
         for (const auto& folder : config.envs_dirs)
-            if (link::is_environment(folder / name)) return normal(folder / name);
+            if (link::is_environment(folder / name)) return absolute_canonical(folder / name);
         std::error_code error;
         for (auto folder = fs::current_path(error); !error && !folder.empty(); folder = folder.parent_path()) {
-            if (link::is_environment(folder / ".envctl" / "envs" / name)) return normal(folder / ".envctl" / "envs" / name);
+            if (link::is_environment(folder / ".envctl" / "envs" / name)) return absolute_canonical(folder / ".envctl" / "envs" / name);
             if (folder == folder.root_path()) break;
         }
         return fail(Error{ErrorKind::Input, fmt::format("no environment named '{}'", name), std::nullopt,

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "channel_priority.hpp"
 #include "envctl/conda/platform.hpp"
 #include "envctl/config/registry.hpp"
 #include "envctl/ops/pip_install.hpp"
@@ -41,15 +42,6 @@ std::vector<std::string> referenced_variables(std::string_view text) {
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     return names;
-}
-
-solve::ChannelPriority solver_priority(config::ChannelPriority priority) {
-    switch (priority) {
-        case config::ChannelPriority::Strict: return solve::ChannelPriority::Strict;
-        case config::ChannelPriority::Flexible: return solve::ChannelPriority::Flexible;
-        case config::ChannelPriority::Disabled: return solve::ChannelPriority::Disabled;
-    }
-    return solve::ChannelPriority::Flexible;
 }
 
 std::string describe(const lock::LockedPackage& entry) {

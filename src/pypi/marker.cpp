@@ -6,13 +6,13 @@
 #include <fmt/format.h>
 
 #include "envctl/pypi/name.hpp"
+#include "envctl/util/ascii.hpp"
 #include "syntax.hpp"
 
 namespace envctl::pypi {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_word_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
@@ -45,11 +45,11 @@ constexpr VariableSpelling variable_spellings[] = {
     {"python_implementation", MarkerVariable::PlatformPythonImplementation},
 };
 
-struct OperatorSpelling {
+struct MarkerOperatorSpelling {
     std::string_view text;
     MarkerOperator op;
 };
-constexpr OperatorSpelling operator_spellings[] = {
+constexpr MarkerOperatorSpelling marker_operator_spellings[] = {
     {"===", MarkerOperator::ArbitraryEqual}, {"==", MarkerOperator::Equal},      {"~=", MarkerOperator::Compatible},
     {"!=", MarkerOperator::NotEqual},        {"<=", MarkerOperator::LessEqual},  {">=", MarkerOperator::GreaterEqual},
     {"<", MarkerOperator::Less},             {">", MarkerOperator::Greater},
@@ -58,7 +58,7 @@ constexpr OperatorSpelling operator_spellings[] = {
 std::string_view marker_operator_text(MarkerOperator op) {
     if (op == MarkerOperator::In) return "in";
     if (op == MarkerOperator::NotIn) return "not in";
-    for (const auto& spelling : operator_spellings) {
+    for (const auto& spelling : marker_operator_spellings) {
         if (spelling.op == op) return spelling.text;
     }
     return "";
@@ -73,15 +73,9 @@ bool is_set_variable(const Marker::Operand& operand) {
 // after optional blanks and "v". Saves building error messages for "win32" and the like.
 bool looks_like_version(std::string_view text) {
     std::size_t i = 0;
-    while (i < text.size() && is_space(text[i])) ++i;
+    while (i < text.size() && is_ascii_space(text[i])) ++i;
     if (i < text.size() && (text[i] == 'v' || text[i] == 'V')) ++i;
     return i < text.size() && text[i] >= '0' && text[i] <= '9';
-}
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 }  // namespace
@@ -116,7 +110,7 @@ private:
 
     char peek() const { return pos_ < end_ ? text_[pos_] : '\0'; }
     void skip_spaces() {
-        while (pos_ < end_ && is_space(text_[pos_])) ++pos_;
+        while (pos_ < end_ && is_ascii_space(text_[pos_])) ++pos_;
     }
     bool keyword(std::string_view word) {
         skip_spaces();
@@ -250,7 +244,7 @@ private:
     }
 
     detail::Parsed<MarkerOperator> parse_operator() {
-        for (const auto& spelling : operator_spellings) {
+        for (const auto& spelling : marker_operator_spellings) {
             if (text_.substr(pos_, std::min(spelling.text.size(), end_ - pos_)) == spelling.text) {
                 pos_ += spelling.text.size();
                 return spelling.op;
@@ -260,7 +254,7 @@ private:
         if (keyword("in")) return MarkerOperator::In;
         if (keyword("not")) {
             const auto after_not = pos_;
-            if (after_not < end_ && !is_space(text_[after_not]))
+            if (after_not < end_ && !is_ascii_space(text_[after_not]))
                 return detail::syntax_error("expected 'in' after 'not'", after_not);
             if (keyword("in")) return MarkerOperator::NotIn;
             skip_spaces();

@@ -5,18 +5,13 @@
 #include <fmt/format.h>
 
 #include "envctl/pypi/name.hpp"
+#include "envctl/util/ascii.hpp"
 #include "envctl/util/hash.hpp"
 #include "envctl/util/strings.hpp"
 
 namespace envctl::pypi {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
-}
 
 Error located(std::string_view source, std::size_t line, std::size_t column, std::string message) {
     return Error{ErrorKind::Input, std::move(message), Location{std::string(source), line, column}, {}};
@@ -70,7 +65,7 @@ Result<HeaderDocument> HeaderDocument::parse(std::string_view text, std::string_
                 return fail(located(source, number, 1, "a continuation line comes before any field"));
             auto& field = document.fields.back();
             field.value.push_back('\n');
-            field.value += iequals(field.name, "Description") ? description_continuation(line) : trim(line);
+            field.value += ascii_iequals(field.name, "Description") ? description_continuation(line) : trim(line);
             continue;
         }
         const auto colon = line.find(':');
@@ -91,7 +86,7 @@ Result<HeaderDocument> HeaderDocument::parse(std::string_view text, std::string_
 
 std::optional<std::string_view> HeaderDocument::get(std::string_view name) const {
     for (const auto& field : fields) {
-        if (iequals(field.name, name)) return std::string_view(field.value);
+        if (ascii_iequals(field.name, name)) return std::string_view(field.value);
     }
     return std::nullopt;
 }
@@ -99,7 +94,7 @@ std::optional<std::string_view> HeaderDocument::get(std::string_view name) const
 std::vector<std::string_view> HeaderDocument::get_all(std::string_view name) const {
     std::vector<std::string_view> values;
     for (const auto& field : fields) {
-        if (iequals(field.name, name)) values.emplace_back(field.value);
+        if (ascii_iequals(field.name, name)) values.emplace_back(field.value);
     }
     return values;
 }
@@ -110,7 +105,7 @@ Result<CoreMetadata> CoreMetadata::parse(std::string_view text, std::string_view
     CoreMetadata metadata;
     auto required = [&](std::string_view field) -> Result<const HeaderField*> {
         for (const auto& f : headers->fields) {
-            if (iequals(f.name, field)) return &f;
+            if (ascii_iequals(f.name, field)) return &f;
         }
         return fail(located(source, 0, 0, fmt::format("the required field {} is missing", field)));
     };
@@ -143,7 +138,7 @@ Result<CoreMetadata> CoreMetadata::parse(std::string_view text, std::string_view
     metadata.version = std::move(*parsed_version);
 
     for (const auto& field : headers->fields) {
-        if (iequals(field.name, "Requires-Dist")) {
+        if (ascii_iequals(field.name, "Requires-Dist")) {
             auto requirement = Requirement::parse(field.value);
             if (!requirement) {
                 const auto column = field.column - 1 + requirement.error().location.value_or(Location{}).column;
@@ -151,17 +146,17 @@ Result<CoreMetadata> CoreMetadata::parse(std::string_view text, std::string_view
                                     fmt::format("in Requires-Dist: {}", requirement.error().message)));
             }
             metadata.requires_dist.push_back(std::move(*requirement));
-        } else if (iequals(field.name, "Requires-Python")) {
+        } else if (ascii_iequals(field.name, "Requires-Python")) {
             auto specifier = SpecifierSet::parse(field.value);
             if (!specifier)
                 return fail(located(source, field.line, field.column,
                                     fmt::format("in Requires-Python: {}", specifier.error().message)));
             metadata.requires_python = std::move(*specifier);
-        } else if (iequals(field.name, "Provides-Extra")) {
+        } else if (ascii_iequals(field.name, "Provides-Extra")) {
             if (field.value.empty())
                 return fail(located(source, field.line, field.column, "Provides-Extra needs a name"));
             metadata.provides_extra.push_back(normalize_name(field.value));
-        } else if (iequals(field.name, "Summary") && metadata.summary.empty()) {
+        } else if (ascii_iequals(field.name, "Summary") && metadata.summary.empty()) {
             metadata.summary = field.value;
         }
     }
@@ -187,7 +182,7 @@ Result<WheelInfo> WheelInfo::parse(std::string_view text, std::string_view sourc
     WheelInfo info;
     bool have_version = false;
     for (const auto& field : headers->fields) {
-        if (iequals(field.name, "Wheel-Version")) {
+        if (ascii_iequals(field.name, "Wheel-Version")) {
             const auto parts = split(field.value, '.');
             auto major = parse_count(parts[0]);
             auto minor = parse_count(parts.size() == 2 ? parts[1] : std::string_view{});
@@ -201,19 +196,19 @@ Result<WheelInfo> WheelInfo::parse(std::string_view text, std::string_view sourc
             info.version_major = *major;
             info.version_minor = *minor;
             have_version = true;
-        } else if (iequals(field.name, "Root-Is-Purelib")) {
+        } else if (ascii_iequals(field.name, "Root-Is-Purelib")) {
             const auto value = to_lower(field.value);
             if (value != "true" && value != "false")
                 return fail(located(source, field.line, field.column,
                                     fmt::format("invalid Root-Is-Purelib '{}': expected true or false", field.value)));
             info.root_is_purelib = value == "true";
-        } else if (iequals(field.name, "Tag")) {
+        } else if (ascii_iequals(field.name, "Tag")) {
             auto tags = parse_tags(field.value);
             if (!tags) return fail(located(source, field.line, field.column, tags.error().message));
             info.tags.insert(info.tags.end(), tags->begin(), tags->end());
-        } else if (iequals(field.name, "Generator")) {
+        } else if (ascii_iequals(field.name, "Generator")) {
             info.generator = field.value;
-        } else if (iequals(field.name, "Build")) {
+        } else if (ascii_iequals(field.name, "Build")) {
             info.build = field.value;
         }
     }

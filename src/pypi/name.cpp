@@ -1,11 +1,11 @@
 #include "envctl/pypi/name.hpp"
 
+#include "envctl/util/ascii.hpp"
+
 namespace envctl::pypi {
 
 namespace {
-bool is_separator(char c) { return c == '-' || c == '_' || c == '.'; }
-bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_name_separator(char c) { return c == '-' || c == '_' || c == '.'; }
 
 // Walks a name yielding normalized characters one at a time.
 class NormalizedCursor {
@@ -15,11 +15,11 @@ public:
     // The next normalized character, or `end`.
     int next() {
         if (pos_ >= name_.size()) return end;
-        if (is_separator(name_[pos_])) {
-            while (pos_ < name_.size() && is_separator(name_[pos_])) ++pos_;
+        if (is_name_separator(name_[pos_])) {
+            while (pos_ < name_.size() && is_name_separator(name_[pos_])) ++pos_;
             return '-';
         }
-        return static_cast<unsigned char>(lower(name_[pos_++]));
+        return static_cast<unsigned char>(ascii_lower(name_[pos_++]));
     }
 
 private:
@@ -45,9 +45,9 @@ std::string escape_name(std::string_view name) {
 }
 
 bool is_valid_name(std::string_view name) {
-    if (name.empty() || !is_alnum(name.front()) || !is_alnum(name.back())) return false;
+    if (name.empty() || !is_ascii_alnum(name.front()) || !is_ascii_alnum(name.back())) return false;
     for (char c : name) {
-        if (!is_alnum(c) && !is_separator(c)) return false;
+        if (!is_ascii_alnum(c) && !is_name_separator(c)) return false;
     }
     return true;
 }

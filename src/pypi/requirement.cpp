@@ -5,15 +5,14 @@
 #include <fmt/format.h>
 
 #include "envctl/pypi/name.hpp"
+#include "envctl/util/ascii.hpp"
 #include "syntax.hpp"
 
 namespace envctl::pypi {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-bool is_name_char(char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; }
+bool is_name_char(char c) { return is_ascii_alnum(c) || c == '-' || c == '_' || c == '.'; }
 
 // "scheme://authority..." or "file:..." (local paths need file:). Like packaging, this rejects
 // relative references, which only make sense inside a file that gives them a base.
@@ -22,7 +21,7 @@ bool is_absolute_url(std::string_view url) {
     const bool letter_first = !url.empty() && ((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z'));
     if (colon == std::string_view::npos || !letter_first) return false;
     for (char c : url.substr(0, colon)) {
-        if (!is_alnum(c) && c != '+' && c != '-' && c != '.') return false;
+        if (!is_ascii_alnum(c) && c != '+' && c != '-' && c != '.') return false;
     }
     const auto rest = url.substr(colon + 1);
     if (url.substr(0, colon) == "file") return !rest.empty();
@@ -75,15 +74,15 @@ private:
     static bool is_operator_start(char c) { return c == '<' || c == '>' || c == '=' || c == '!' || c == '~'; }
     char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
     void skip_spaces() {
-        while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && is_ascii_space(text_[pos_])) ++pos_;
     }
 
     // letterOrDigit ( ('-' | '_' | '.')* letterOrDigit )*
     detail::Parsed<std::string_view> identifier(std::string_view what) {
         const auto start = pos_;
-        if (!is_alnum(peek())) return detail::syntax_error(fmt::format("expected {}", what), pos_);
+        if (!is_ascii_alnum(peek())) return detail::syntax_error(fmt::format("expected {}", what), pos_);
         while (is_name_char(peek())) ++pos_;
-        if (!is_alnum(text_[pos_ - 1]))
+        if (!is_ascii_alnum(text_[pos_ - 1]))
             return detail::syntax_error(fmt::format("{} must end with a letter or digit", what), pos_ - 1);
         return text_.substr(start, pos_ - start);
     }
@@ -116,7 +115,7 @@ private:
     detail::Parsed<void> parse_url(Requirement& requirement) {
         skip_spaces();
         const auto start = pos_;
-        while (pos_ < text_.size() && !is_space(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && !is_ascii_space(text_[pos_])) ++pos_;
         if (pos_ == start) return detail::syntax_error("expected a URL after '@'", pos_);
         const auto url = text_.substr(start, pos_ - start);
         if (!is_absolute_url(url))

@@ -6,14 +6,13 @@
 #include <fmt/format.h>
 
 #include "envctl/pypi/name.hpp"
+#include "envctl/util/ascii.hpp"
 #include "envctl/util/hash.hpp"
 #include "envctl/util/strings.hpp"
 
 namespace envctl::pypi {
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
@@ -37,16 +36,16 @@ std::vector<std::string_view> physical_lines(std::string_view text) {
 
 // A whole-line comment: "#" first, or after leading whitespace.
 bool is_comment_line(std::string_view line) {
-    const auto first = std::find_if_not(line.begin(), line.end(), is_space);
+    const auto first = std::find_if_not(line.begin(), line.end(), is_ascii_space);
     return first != line.end() && *first == '#';
 }
 
 // Cuts from the first "#" that starts the line or follows whitespace, with that whitespace.
 std::string_view strip_comment(std::string_view line) {
     for (std::size_t i = 0; i < line.size(); ++i) {
-        if (line[i] != '#' || (i != 0 && !is_space(line[i - 1]))) continue;
+        if (line[i] != '#' || (i != 0 && !is_ascii_space(line[i - 1]))) continue;
         auto start = i;
-        while (start > 0 && is_space(line[start - 1])) --start;
+        while (start > 0 && is_ascii_space(line[start - 1])) --start;
         return line.substr(0, start);
     }
     return line;
@@ -59,7 +58,7 @@ Result<std::vector<std::string>> shell_split(std::string_view text) {
     bool in_token = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
-        if (is_space(c)) {
+        if (is_ascii_space(c)) {
             if (in_token) tokens.push_back(std::move(current));
             current.clear();
             in_token = false;
@@ -384,7 +383,7 @@ Result<std::vector<RequirementsItem>> parse_requirements_line(std::string_view l
     for (options_start = 0; options_start < line.size(); ++options_start) {
         const char c = line[options_start];
         if (at_token_start && c == '-') break;
-        at_token_start = is_space(c);
+        at_token_start = is_ascii_space(c);
     }
     const auto args = trim(line.substr(0, options_start));
     auto options = parse_options(line.substr(options_start));

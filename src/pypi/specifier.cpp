@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "envctl/util/ascii.hpp"
 #include "envctl/util/strings.hpp"
 
 namespace envctl::pypi {
@@ -21,17 +22,6 @@ constexpr OperatorSpelling operator_spellings[] = {
     {"<=", SpecifierOperator::LessEqual},       {">=", SpecifierOperator::GreaterEqual},
     {"<", SpecifierOperator::Less},             {">", SpecifierOperator::Greater},
 };
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 tl::unexpected<Error> invalid(std::string_view text, std::string_view reason) {
     return fail(ErrorKind::Input, fmt::format("invalid version specifier '{}': {}", text, reason));
@@ -65,7 +55,7 @@ Result<Specifier> Specifier::parse(std::string_view text) {
     const auto op = spelling->op;
     const auto operand = trim(clause.substr(spelling->text.size()));
     if (operand.empty()) return invalid(clause, fmt::format("expected a version after '{}'", spelling->text));
-    if (const auto space = std::find_if(operand.begin(), operand.end(), is_space); space != operand.end()) {
+    if (const auto space = std::find_if(operand.begin(), operand.end(), is_ascii_space); space != operand.end()) {
         const auto version_text = operand.substr(0, static_cast<std::size_t>(space - operand.begin()));
         const auto rest = trim(operand.substr(version_text.size()));
         if (std::string_view("<>=!~").find(rest.front()) != std::string_view::npos)

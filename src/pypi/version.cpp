@@ -4,18 +4,16 @@
 
 #include <fmt/format.h>
 
+#include "envctl/util/ascii.hpp"
+
 namespace envctl::pypi {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_separator(char c) { return c == '-' || c == '_' || c == '.'; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+bool is_version_separator(char c) { return c == '-' || c == '_' || c == '.'; }
 
 bool is_numeric(std::string_view segment) {
-    return !segment.empty() && std::all_of(segment.begin(), segment.end(), is_digit);
+    return !segment.empty() && std::all_of(segment.begin(), segment.end(), is_ascii_digit);
 }
 
 // Local labels compare segment by segment: numeric segments as numbers and above alphanumeric
@@ -56,8 +54,8 @@ public:
     Result<Version> parse() {
         skip_spaces();
         if (pos_ == text_.size()) return error("the version is empty");
-        if (lower(peek()) == 'v') ++pos_;
-        if (!is_digit(peek())) return error(fmt::format("expected a release number at position {}", pos_ + 1));
+        if (ascii_lower(peek()) == 'v') ++pos_;
+        if (!is_ascii_digit(peek())) return error(fmt::format("expected a release number at position {}", pos_ + 1));
 
         Version version;
         version.release_size_ = 0;
@@ -66,7 +64,7 @@ public:
         if (peek() == '!') {
             ++pos_;
             version.epoch_ = *first;
-            if (!is_digit(peek()))
+            if (!is_ascii_digit(peek()))
                 return error(fmt::format("expected a release number after the epoch at position {}", pos_ + 1));
             auto major = number();
             if (!major) return fail(std::move(major.error()));
@@ -74,7 +72,7 @@ public:
         } else {
             version.append_release(*first);
         }
-        while (peek() == '.' && is_digit(peek(1))) {
+        while (peek() == '.' && is_ascii_digit(peek(1))) {
             ++pos_;
             auto segment = number();
             if (!segment) return fail(std::move(segment.error()));
@@ -100,7 +98,7 @@ private:
         return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
     }
     void skip_spaces() {
-        while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
+        while (pos_ < text_.size() && is_ascii_space(text_[pos_])) ++pos_;
     }
 
     tl::unexpected<Error> error(std::string reason) const {
@@ -110,7 +108,7 @@ private:
     Result<std::uint64_t> number() {
         std::uint64_t value = 0;
         const auto start = pos_;
-        while (is_digit(peek())) {
+        while (is_ascii_digit(peek())) {
             const std::uint64_t digit = static_cast<std::uint64_t>(peek() - '0');
             if (value > (UINT64_MAX - digit) / 10)
                 return error(fmt::format("the number at position {} is too large", start + 1));
@@ -126,7 +124,7 @@ private:
         for (auto keyword : keywords) {
             if (keyword.size() <= best || at + keyword.size() > text_.size()) continue;
             bool match = true;
-            for (std::size_t i = 0; i < keyword.size() && match; ++i) match = lower(text_[at + i]) == keyword[i];
+            for (std::size_t i = 0; i < keyword.size() && match; ++i) match = ascii_lower(text_[at + i]) == keyword[i];
             if (match) best = keyword.size();
         }
         return best;
@@ -136,17 +134,17 @@ private:
     // expression the separator is taken even without digits ("1.0a." is 1.0a0); leaving it would
     // never let a later part match where taking it does not.
     Result<std::uint64_t> optional_number() {
-        if (is_separator(peek())) ++pos_;
-        if (!is_digit(peek())) return std::uint64_t{0};
+        if (is_version_separator(peek())) ++pos_;
+        if (!is_ascii_digit(peek())) return std::uint64_t{0};
         return number();
     }
 
     Status pre_release(Version& version) {
-        const std::size_t at = pos_ + (is_separator(peek()) ? 1 : 0);
+        const std::size_t at = pos_ + (is_version_separator(peek()) ? 1 : 0);
         const std::size_t length = keyword_at(at, {"alpha", "a", "beta", "b", "preview", "pre", "c", "rc"});
         if (length == 0) return {};
         // alpha/a, beta/b and c/rc/pre/preview differ in their first letter.
-        const char first = lower(text_[at]);
+        const char first = ascii_lower(text_[at]);
         pos_ = at + length;
         version.pre_kind_ = static_cast<std::uint8_t>(first == 'a'   ? PreReleaseKind::Alpha
                                                       : first == 'b' ? PreReleaseKind::Beta
@@ -158,7 +156,7 @@ private:
     }
 
     Status post_release(Version& version) {
-        if (peek() == '-' && is_digit(peek(1))) {
+        if (peek() == '-' && is_ascii_digit(peek(1))) {
             ++pos_;
             auto value = number();
             if (!value) return fail(std::move(value.error()));
@@ -166,7 +164,7 @@ private:
             version.post_ = *value;
             return {};
         }
-        const std::size_t at = pos_ + (is_separator(peek()) ? 1 : 0);
+        const std::size_t at = pos_ + (is_version_separator(peek()) ? 1 : 0);
         const std::size_t length = keyword_at(at, {"post", "rev", "r"});
         if (length == 0) return {};
         pos_ = at + length;
@@ -178,7 +176,7 @@ private:
     }
 
     Status dev_release(Version& version) {
-        const std::size_t at = pos_ + (is_separator(peek()) ? 1 : 0);
+        const std::size_t at = pos_ + (is_version_separator(peek()) ? 1 : 0);
         if (keyword_at(at, {"dev"}) == 0) return {};
         pos_ = at + 3;
         auto value = optional_number();
@@ -194,7 +192,7 @@ private:
         std::string local;
         while (true) {
             const auto start = pos_;
-            while (is_digit(peek()) || is_alpha(peek())) ++pos_;
+            while (is_ascii_digit(peek()) || is_ascii_alpha(peek())) ++pos_;
             if (pos_ == start)
                 return error(fmt::format("expected a local version segment (letters and digits) at position {}",
                                          pos_ + 1));
@@ -203,9 +201,9 @@ private:
                 while (segment.size() > 1 && segment.front() == '0') segment.remove_prefix(1);
                 local.append(segment);
             } else {
-                for (char c : segment) local.push_back(lower(c));
+                for (char c : segment) local.push_back(ascii_lower(c));
             }
-            if (!(is_separator(peek()) && (is_digit(peek(1)) || is_alpha(peek(1))))) break;
+            if (!(is_version_separator(peek()) && (is_ascii_digit(peek(1)) || is_ascii_alpha(peek(1))))) break;
             ++pos_;
             local.push_back('.');
         }

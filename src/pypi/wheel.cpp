@@ -22,17 +22,8 @@ bool ends_with(std::string_view text, std::string_view suffix) {
     return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-// ASCII only and locale-free: file names and tags are ASCII, and std::tolower is slow.
-std::string ascii_lower(std::string_view text) {
-    std::string out(text);
-    for (auto& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
-
 std::string_view sdist_extension(std::string_view filename) {
-    const auto lowered = ascii_lower(filename);
+    const auto lowered = to_lower(filename);
     for (auto extension : sdist_extensions) {
         if (ends_with(lowered, extension)) return extension;
     }
@@ -50,7 +41,7 @@ Result<std::vector<std::string>> parse_tag_component(std::string_view component,
             return fail(ErrorKind::Input, fmt::format("invalid {} tag '{}': expected letters, digits and '_' "
                                                       "separated by '.'",
                                                       what, component));
-        values.push_back(ascii_lower(value));
+        values.push_back(to_lower(value));
     }
     return values;
 }
@@ -155,7 +146,7 @@ std::string WheelFilename::to_string() const {
 }
 
 DistributionKind distribution_kind(std::string_view filename) {
-    if (ends_with(ascii_lower(filename), ".whl")) return DistributionKind::Wheel;
+    if (ends_with(to_lower(filename), ".whl")) return DistributionKind::Wheel;
     if (!sdist_extension(filename).empty()) return DistributionKind::SourceDistribution;
     return DistributionKind::Unknown;
 }

@@ -29,7 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kStateFile = "state.json";
 constexpr const char* kStoreFile = "repodata.store";
 
 std::int64_t now_ms() {

@@ -17,6 +17,9 @@
 
 namespace envctl::repodata::detail {
 
+// The cache state file beside each channel's cached repodata (ETag, Last-Modified, checks).
+inline constexpr const char* kStateFile = "state.json";
+
 // Serialises progress and warning callbacks, and throttles progress to ~10 per second per subdir.
 class Reporter {
 public:

@@ -31,7 +31,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kIndexFile = "repodata_shards.msgpack.zst";
-constexpr const char* kStateFile = "state.json";
 constexpr std::size_t kMaxDecoded = 512u << 20;
 
 struct ShardedSubdir {

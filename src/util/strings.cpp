@@ -1,24 +1,20 @@
 #include "envctl/util/strings.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "envctl/util/ascii.hpp"
 
 namespace envctl {
 
-namespace {
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-}  // namespace
-
 std::string_view trim(std::string_view text) {
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    while (!text.empty() && is_ascii_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_ascii_space(text.back())) text.remove_suffix(1);
     return text;
 }
 
 std::string to_lower(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (auto& c : out) c = ascii_lower(c);
     return out;
 }
 
@@ -40,9 +36,9 @@ std::vector<std::string_view> split_whitespace(std::string_view text) {
     std::vector<std::string_view> parts;
     std::size_t i = 0;
     while (i < text.size()) {
-        while (i < text.size() && is_space(text[i])) ++i;
+        while (i < text.size() && is_ascii_space(text[i])) ++i;
         const auto start = i;
-        while (i < text.size() && !is_space(text[i])) ++i;
+        while (i < text.size() && !is_ascii_space(text[i])) ++i;
         if (i > start) parts.push_back(text.substr(start, i - start));
     }
     return parts;

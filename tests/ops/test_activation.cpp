@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Sandbox {
+struct ActivationSandbox {
     TemporaryDirectory directory = *TemporaryDirectory::create(fs::temp_directory_path(), "envctl-activation-");
 
     fs::path environment(const std::string& name, const std::string& state = {}) {
@@ -44,7 +44,7 @@ ops::EnvironmentMap deactivate(const ops::EnvironmentMap& current, const ops::Ac
 }  // namespace
 
 TEST_CASE("activation sets conda's variables and the state variables") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto prefix = sandbox.environment("ml", R"({"env_vars": {"DATA_DIR": "/data", "HOME_TOO": "x y 'z'"}})");
     ops::ActivationOptions options;
     options.envs_dirs = {sandbox.directory.path() / "envs"};
@@ -66,7 +66,7 @@ TEST_CASE("activation sets conda's variables and the state variables") {
 }
 
 TEST_CASE("nested activation replaces the PATH entry and deactivation walks back") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto first = sandbox.environment("first", R"({"env_vars": {"WHICH": "first", "ONLY_FIRST": "1"}})");
     const auto second = sandbox.environment("second", R"({"env_vars": {"WHICH": "second"}})");
     ops::ActivationOptions options;
@@ -91,7 +91,7 @@ TEST_CASE("nested activation replaces the PATH entry and deactivation walks back
 }
 
 TEST_CASE("stacked activation keeps the previous PATH entry and its variables") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto first = sandbox.environment("first", R"({"env_vars": {"ONLY_FIRST": "1"}})");
     const auto second = sandbox.environment("second");
     ops::ActivationOptions options;
@@ -106,7 +106,7 @@ TEST_CASE("stacked activation keeps the previous PATH entry and its variables") 
 }
 
 TEST_CASE("reactivating the active environment keeps the level") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto prefix = sandbox.environment("env", R"({"env_vars": {"A": "1"}})");
     ops::ActivationOptions options;
     const auto once = activate({{"PATH", "/bin"}}, prefix, options);
@@ -114,7 +114,7 @@ TEST_CASE("reactivating the active environment keeps the level") {
 }
 
 TEST_CASE("the unset marker of conda-meta/state unsets a variable until deactivation") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto prefix = sandbox.environment("env", R"({"env_vars": {"PYTHONPATH": "***unset***"}})");
     ops::ActivationOptions options;
     const ops::EnvironmentMap start = {{"PATH", "/bin"}, {"PYTHONPATH", "/somewhere"}};
@@ -124,7 +124,7 @@ TEST_CASE("the unset marker of conda-meta/state unsets a variable until deactiva
 }
 
 TEST_CASE("bad input: no conda-meta, broken state file") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     ops::ActivationOptions options;
     auto missing = ops::plan_activate({}, sandbox.directory.path() / "nothing", options);
     REQUIRE_FALSE(missing);
@@ -136,7 +136,7 @@ TEST_CASE("bad input: no conda-meta, broken state file") {
 }
 
 TEST_CASE("scripts: sorted, deactivate ones in reverse, sourced in /bin/sh") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto prefix = sandbox.environment("env");
     sandbox.script(prefix, "activate", "b.sh", "export ORDER=\"${ORDER}b\"\n");
     sandbox.script(prefix, "activate", "a.sh", "export ORDER=\"${ORDER}a\"\nunset GONE\necho chatter\n");
@@ -162,7 +162,7 @@ TEST_CASE("scripts: sorted, deactivate ones in reverse, sourced in /bin/sh") {
 }
 
 TEST_CASE("a script that exits the shell is an error naming it") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto prefix = sandbox.environment("env");
     sandbox.script(prefix, "activate", "a.sh", "export FINE=1\n");
     sandbox.script(prefix, "activate", "b.sh", "exit 3\n");
@@ -173,7 +173,7 @@ TEST_CASE("a script that exits the shell is an error naming it") {
 }
 
 TEST_CASE("run_environment: clean environment, scripts, then -e values") {
-    Sandbox sandbox;
+    ActivationSandbox sandbox;
     const auto prefix = sandbox.environment("env", R"({"env_vars": {"FROM_STATE": "state"}})");
     sandbox.script(prefix, "activate", "x.sh", "export FROM_SCRIPT=\"$FROM_STATE-script\"\n");
     ops::RunEnvironmentRequest request;

@@ -14,11 +14,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Sandbox {
+struct EnvironmentsSandbox {
     TemporaryDirectory directory = *TemporaryDirectory::create(fs::temp_directory_path(), "envctl-environments-");
     config::Config config;
 
-    Sandbox() {
+    EnvironmentsSandbox() {
         config.root_prefix = fs::weakly_canonical(directory.path()) / "root";
         config.envs_dirs = {config.root_prefix / "envs"};
     }
@@ -45,7 +45,7 @@ std::vector<std::string> registry_lines(const fs::path& root) {
 }  // namespace
 
 TEST_CASE("registering an environment twice lists it once") {
-    Sandbox box;
+    EnvironmentsSandbox box;
     const auto prefix = box.environment(box.path("work/env"));
     REQUIRE(ops::register_environment(box.config.root_prefix, prefix));
     REQUIRE(ops::register_environment(box.config.root_prefix, prefix / "."));
@@ -53,7 +53,7 @@ TEST_CASE("registering an environment twice lists it once") {
 }
 
 TEST_CASE("environments: root, envs_dirs, then registered ones by path, with their kinds") {
-    Sandbox box;
+    EnvironmentsSandbox box;
     box.environment(box.config.root_prefix);
     const auto named_b = box.environment(box.config.root_prefix / "envs" / "b");
     const auto named_a = box.environment(box.config.root_prefix / "envs" / "a");
@@ -78,7 +78,7 @@ TEST_CASE("environments: root, envs_dirs, then registered ones by path, with the
 }
 
 TEST_CASE("a registered prefix that disappears leaves the registry") {
-    Sandbox box;
+    EnvironmentsSandbox box;
     const auto kept = box.environment(box.path("kept"));
     const auto gone = box.environment(box.path("gone"));
     REQUIRE(ops::register_environment(box.config.root_prefix, kept));
@@ -92,7 +92,7 @@ TEST_CASE("a registered prefix that disappears leaves the registry") {
 }
 
 TEST_CASE("existing_environment: -p, -n in envs_dirs, CONDA_PREFIX, and clear errors") {
-    Sandbox box;
+    EnvironmentsSandbox box;
     const auto named = box.environment(box.config.root_prefix / "envs" / "ml");
     const auto elsewhere = box.environment(box.path("elsewhere"));
     config::Environment environment;

@@ -5,15 +5,15 @@
 using namespace envctl::pypi;
 
 namespace {
-Version V(std::string_view text) { return Version::parse(text).value(); }
+Version version_of(std::string_view text) { return Version::parse(text).value(); }
 SpecifierSet S(std::string_view text) { return SpecifierSet::parse(text).value(); }
 bool in(std::string_view version, std::string_view specifiers, std::optional<bool> prereleases = std::nullopt) {
-    return S(specifiers).contains(V(version), prereleases);
+    return S(specifiers).contains(version_of(version), prereleases);
 }
 std::vector<std::string> filtered(std::string_view specifiers, std::vector<std::string_view> versions,
                                   std::optional<bool> prereleases = std::nullopt) {
     std::vector<Version> parsed;
-    for (auto v : versions) parsed.push_back(V(v));
+    for (auto v : versions) parsed.push_back(version_of(v));
     std::vector<std::string> out;
     for (const auto& v : S(specifiers).filter(parsed, prereleases)) out.push_back(v.to_string());
     return out;
@@ -149,7 +149,7 @@ TEST_CASE("filter accepts pre-releases when no final release matches") {
     CHECK(filtered("", {"1.3", "1.5a1"}) == L{"1.3"});
     CHECK(filtered("", {"1.5a1"}) == L{"1.5a1"});
     CHECK(filtered("<1", {"1.5a1", "2.0"}).empty());
-    CHECK(S(">=1").filter_indices(std::vector<Version>{V("0.9"), V("2.0b1"), V("1.0.post1")}) ==
+    CHECK(S(">=1").filter_indices(std::vector<Version>{version_of("0.9"), version_of("2.0b1"), version_of("1.0.post1")}) ==
           std::vector<std::size_t>{2});
 }
 

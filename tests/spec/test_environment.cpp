@@ -11,7 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-EnvironmentSpec parse(std::string_view yaml) {
+EnvironmentSpec parse_environment(std::string_view yaml) {
     auto spec = parse_environment_yaml(yaml, "environment.yml");
     if (!spec) FAIL(spec.error().to_string());
     return *spec;
@@ -35,7 +35,7 @@ fs::path envfiles() { return fs::path(ENVCTL_SHARED_DIR) / "fixtures" / "envfile
 }  // namespace
 
 TEST_CASE("a full environment file") {
-    const auto spec = parse(R"(name: ml
+    const auto spec = parse_environment(R"(name: ml
 channels:
   - pytorch
   - conda-forge
@@ -83,7 +83,7 @@ prefix: /opt/envs/ml
 }
 
 TEST_CASE("selectors: mamba's sel() keys and conda-lock's comments") {
-    const auto spec = parse(R"(dependencies:
+    const auto spec = parse_environment(R"(dependencies:
   - sel(win): pywin32
   - sel(unix): readline
   - sel(linux): patchelf
@@ -102,7 +102,7 @@ TEST_CASE("selectors: mamba's sel() keys and conda-lock's comments") {
 }
 
 TEST_CASE("unknown keys are warnings with suggestions") {
-    const auto spec = parse("names: nlp\nchanels:\n  - anaconda\ndependecies:\n  - nltk\nprefis: /x\nfoo: 1\n");
+    const auto spec = parse_environment("names: nlp\nchanels:\n  - anaconda\ndependecies:\n  - nltk\nprefis: /x\nfoo: 1\n");
     REQUIRE(spec.warnings.size() == 5);
     CHECK(spec.warnings[0].message == "unknown key 'names' ignored (did you mean 'name'?)");
     CHECK(spec.warnings[0].location.line == 1);
@@ -113,9 +113,9 @@ TEST_CASE("unknown keys are warnings with suggestions") {
 }
 
 TEST_CASE("environment names conda would refuse are warnings") {
-    CHECK(parse("name: test env with spaces\ndependencies: [python]\n").warnings.size() == 1);
-    CHECK(parse("name: base\n").warnings.size() == 1);
-    CHECK(parse("name: good-name\n").warnings.empty());
+    CHECK(parse_environment("name: test env with spaces\ndependencies: [python]\n").warnings.size() == 1);
+    CHECK(parse_environment("name: base\n").warnings.size() == 1);
+    CHECK(parse_environment("name: good-name\n").warnings.empty());
 }
 
 TEST_CASE("schema and syntax errors name file, line, column and what was expected") {

@@ -11,7 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-TextSpecFile parse(std::string_view text) {
+TextSpecFile parse_or_fail(std::string_view text) {
     auto file = parse_text_spec(text, "env.txt");
     if (!file) FAIL(file.error().to_string());
     return *file;
@@ -22,7 +22,7 @@ fs::path fixtures() { return fs::path(ENVCTL_SHARED_DIR) / "fixtures"; }
 }  // namespace
 
 TEST_CASE("explicit files: URLs, hashes, comments and the platform") {
-    const auto file = parse(
+    const auto file = parse_or_fail(
         "# This file may be used to create an environment using:\r\n"
         "# platform: osx-arm64\r\n"
         "@EXPLICIT\r\n"
@@ -52,14 +52,14 @@ TEST_CASE("explicit files: URLs, hashes, comments and the platform") {
 }
 
 TEST_CASE("lines before @EXPLICIT are ignored with a warning") {
-    const auto file = parse("numpy\n@EXPLICIT\nhttps://x.example.com/c/linux-64/a-1-0.conda\n");
+    const auto file = parse_or_fail("numpy\n@EXPLICIT\nhttps://x.example.com/c/linux-64/a-1-0.conda\n");
     CHECK(file.packages.size() == 1);
     REQUIRE(file.warnings.size() == 1);
     CHECK(file.warnings[0].location.line == 1);
 }
 
 TEST_CASE("plain spec lists") {
-    const auto file = parse("# platform: linux-64\npython=3.7.*\n\nxtensor >=0.20\nconda-forge::numpy[build=py3*]\n");
+    const auto file = parse_or_fail("# platform: linux-64\npython=3.7.*\n\nxtensor >=0.20\nconda-forge::numpy[build=py3*]\n");
     CHECK_FALSE(file.is_explicit);
     CHECK(file.platform == "linux-64");
     REQUIRE(file.specs.size() == 3);

@@ -7,6 +7,7 @@
 namespace envctl {
 
 std::string_view trim(std::string_view text);
+// ASCII letters only, whatever the C locale: every format envctl lowercases is ASCII.
 std::string to_lower(std::string_view text);
 // Splits on every occurrence of `separator`; keeps empty fields.
 std::vector<std::string_view> split(std::string_view text, char separator);
