@@ -162,7 +162,7 @@ Result<PackageRecord> record_from_json(const json& object, std::string_view file
     do {                                                               \
         auto value_ = (expression);                                    \
         if (!value_) return tl::unexpected(std::move(value_.error())); \
-        target = std::move(*value_);                                   \
+        (target) = std::move(*value_);                                 \
     } while (false)
 
     ENVCTL_READ(record.name, read.string("name"));

@@ -13,7 +13,7 @@ public:
     enum class Op : std::uint8_t { Any, Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual };
 
     BuildNumberSpec() = default;  // matches every build number
-    static Result<BuildNumberSpec> parse(std::string_view text);
+    static Result<BuildNumberSpec> parse(std::string_view input);
 
     bool matches(std::uint64_t build_number) const;
     bool is_any() const { return op_ == Op::Any; }

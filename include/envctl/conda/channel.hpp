@@ -36,7 +36,7 @@ struct ChannelContext {
 class Channel {
 public:
     // Resolves one channel. `defaults` is several channels: use resolve_channels() for it.
-    static Result<Channel> resolve(std::string_view text, const ChannelContext& context);
+    static Result<Channel> resolve(std::string_view input, const ChannelContext& context);
 
     // What users see: the name for channels under the alias or in custom_channels
     // ("conda-forge", "conda-forge/label/dev"), else the credential-free base URL.

@@ -37,7 +37,7 @@ struct MatchSpec {
     std::vector<std::string> track_features;  // each must be among the record's
 
     // Fails with ErrorKind::Input; the message names the spec and what was expected there.
-    static Result<MatchSpec> parse(std::string_view text);
+    static Result<MatchSpec> parse(std::string_view input);
     // The spec a lockfile or `--json` output would give for exactly this record:
     // channel/subdir::name==version=build (plus md5/sha256 when known).
     static MatchSpec for_record(const PackageRecord& record);

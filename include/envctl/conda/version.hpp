@@ -26,7 +26,7 @@ public:
     // The version "0".
     Version();
     // Fails with ErrorKind::Input and a message naming the text and the problem.
-    static Result<Version> parse(std::string_view text);
+    static Result<Version> parse(std::string_view input);
 
     Version(const Version& other);
     Version(Version&& other) noexcept;
