@@ -58,6 +58,7 @@ Result<std::pair<const config::KeyInfo*, std::string>> resolve_key(const std::st
 
 std::string origins_text(const std::vector<config::Origin>& origins) {
     std::vector<std::string> parts;
+    parts.reserve(origins.size());
     for (const auto& origin : origins) parts.push_back(origin.to_string());
     std::string out;
     for (const auto& part : parts) out += (out.empty() ? "" : ", ") + part;

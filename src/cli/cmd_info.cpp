@@ -18,6 +18,7 @@ namespace {
 
 std::vector<std::string> paths(const std::vector<std::filesystem::path>& list) {
     std::vector<std::string> out;
+    out.reserve(list.size());
     for (const auto& path : list) out.push_back(path.string());
     return out;
 }
@@ -76,12 +77,14 @@ int run_info(const GlobalOptions& global) {
     line("envctl version", ENVCTL_VERSION);
     line("platform", platform);
     std::vector<std::string> shown;
+    shown.reserve(virtual_packages.size() + 1);
     for (const auto& record : virtual_packages)
         shown.push_back(fmt::format("{}={}={}", record.name, record.version.str(), record.build));
     if (cuda == virtual_packages.end())
         shown.push_back(overrides.cuda ? "__cuda: none (CONDA_OVERRIDE_CUDA is empty)" : "__cuda: none (no NVIDIA driver found)");
     lines("virtual packages", shown);
     std::vector<std::string> channel_lines;
+    channel_lines.reserve(channels.size());
     for (const auto& [name, url] : channels) channel_lines.push_back(name == url ? url : fmt::format("{} ({})", name, url));
     lines("channels", channel_lines);
     line("channel priority", std::string(config::channel_priority_name(config.channel_priority)));

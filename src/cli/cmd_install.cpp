@@ -107,6 +107,7 @@ int run_install(const GlobalOptions& global, const InstallOptions& options, bool
         for (const auto& record : plan->solution.unlink) target.erase(record.name);
         for (const auto& record : plan->solution.link) target[record.name] = record;
         std::vector<conda::PackageRecord> out;
+        out.reserve(target.size());
         for (auto& [name, record] : target) out.push_back(std::move(record));
         return out;
     };

@@ -3,7 +3,7 @@
 // Runs COMMAND with the environment activated (ops::run_environment), without a shell. envctl
 // waits for it and exits with its exit code (128+N when signal N killed it); SIGINT, SIGTERM,
 // SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to envctl are passed on to it.
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigaction and kill
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,8 +166,11 @@ int run_command(const GlobalOptions& global, const RunOptions& options) {
         return command_not_found;
     }
     std::vector<std::string> entries;
-    for (const auto& [name, value] : *variables) entries.push_back(name + "=" + value);
+    entries.reserve(variables->size());
+    for (const auto& [name, value] : *variables) entries.push_back(fmt::format("{}={}", name, value));
     std::vector<char*> envp, argv;
+    envp.reserve(entries.size() + 1);
+    argv.reserve(command.size() + 1);
     for (auto& entry : entries) envp.push_back(entry.data());
     envp.push_back(nullptr);
     for (auto& argument : command) argv.push_back(argument.data());
