@@ -68,8 +68,10 @@ Result<EnvironmentMap> source_scripts(const EnvironmentMap& environment, const s
     channel.write = fds[1];
 
     std::vector<std::string> entries;
-    for (const auto& [name, value] : environment) entries.push_back(name + "=" + value);
+    entries.reserve(environment.size());
+    for (const auto& [name, value] : environment) entries.push_back(fmt::format("{}={}", name, value));
     std::vector<char*> envp;
+    envp.reserve(entries.size() + 1);
     for (auto& entry : entries) envp.push_back(entry.data());
     envp.push_back(nullptr);
     std::string program = shell_program(scripts);
