@@ -439,6 +439,7 @@ Result<std::vector<pypi::CoreMetadata>> IndexClient::load_metadata(std::span<con
     }
     if (!from_wheels.empty()) {
         std::vector<IndexFile> wheels;
+        wheels.reserve(from_wheels.size());
         for (const auto i : from_wheels) wheels.push_back(files[i]);
         auto paths = fetch_wheels(wheels);
         if (!paths) return fail(std::move(paths.error()));

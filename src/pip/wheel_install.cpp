@@ -109,7 +109,7 @@ void prune_empty_parents(const std::string& prefix, const std::string& site_pack
         relative.resize(slash);
         if (std::find(std::begin(kept), std::end(kept), relative) != std::end(kept)) return;
         if (site_packages == relative || site_packages.starts_with(relative + "/")) return;
-        if (::rmdir((prefix + "/" + relative).c_str()) != 0) return;
+        if (::rmdir(fmt::format("{}/{}", prefix, relative).c_str()) != 0) return;
     }
 }
 
@@ -126,7 +126,7 @@ Status restore_trash(const std::string& prefix, std::int64_t started_ns) {
     if (error) return fail(ErrorKind::Io, fmt::format("cannot read {}: {}", trash.string(), error.message()));
     detail::DirectoryMaker directories(prefix);
     for (const auto& relative : files) {
-        const auto target = prefix + "/" + relative;
+        const auto target = fmt::format("{}/{}", prefix, relative);
         struct stat status {};
         if (::lstat(target.c_str(), &status) == 0 && !S_ISDIR(status.st_mode) && ctime_ns(status) >= started_ns)
             ::unlink(target.c_str());
@@ -211,24 +211,24 @@ Result<Removal> plan_removal(const std::string& prefix, const std::string& site_
         const auto directory = target.substr(0, slash == std::string::npos ? 0 : slash + 1) + "__pycache__";
         const auto stem = target.substr(slash == std::string::npos ? 0 : slash + 1);
         std::error_code error;
-        for (auto it = fs::directory_iterator(prefix + "/" + directory, error); !error && it != fs::directory_iterator();
+        for (auto it = fs::directory_iterator(fmt::format("{}/{}", prefix, directory), error); !error && it != fs::directory_iterator();
              it.increment(error)) {
             const auto name = it->path().filename().string();
             const auto base = stem.substr(0, stem.size() - 3);  // without ".py"
             if (name.size() > base.size() + 1 && name.starts_with(base) && name[base.size()] == '.' &&
                 name.ends_with(".pyc"))
-                files.insert(directory + "/" + name);
+                files.insert(fmt::format("{}/{}", directory, name));
         }
     }
     std::error_code error;
-    for (auto it = fs::recursive_directory_iterator(prefix + "/" + dist_info, error);
+    for (auto it = fs::recursive_directory_iterator(fmt::format("{}/{}", prefix, dist_info), error);
          !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
         if (!it->is_directory(error) || it->is_symlink(error))
-            files.insert(dist_info + "/" + it->path().lexically_relative(prefix + "/" + dist_info).string());
+            files.insert(fmt::format("{}/{}", dist_info, it->path().lexically_relative(fmt::format("{}/{}", prefix, dist_info)).string()));
     }
     for (const auto& file : files) {
         struct stat status {};
-        if (::lstat((prefix + "/" + file).c_str(), &status) == 0 && !S_ISDIR(status.st_mode))
+        if (::lstat(fmt::format("{}/{}", prefix, file).c_str(), &status) == 0 && !S_ISDIR(status.st_mode))
             removal.files.push_back(file);
     }
     return removal;

@@ -56,7 +56,7 @@ std::string percent_decode(std::string_view text);
 Result<ProjectPage> parse_project_html(std::string_view html, std::string_view page_url, std::string_view project);
 
 // A PEP 691 page (api-version 1.x). Errors (ErrorKind::Input) say which key is wrong.
-Result<ProjectPage> parse_project_json(std::string_view json, std::string_view page_url, std::string_view project);
+Result<ProjectPage> parse_project_json(std::string_view text, std::string_view page_url, std::string_view project);
 
 // By the response's Content-Type: the PEP 691 JSON type (or application/json) is JSON,
 // anything else HTML.
