@@ -50,10 +50,6 @@ def setup(tmp_path, serve):
     return environment
 
 
-def site_packages(prefix):
-    return next((prefix / "lib").glob("python*/site-packages"))
-
-
 def pip_entries(env):
     document = yaml.safe_load((env.parent / "envctl-lock.yml").read_text())
     return sorted(p["name"] for p in document["package"] if p["manager"] == "pip")
@@ -65,7 +61,7 @@ def test_conda_pytorch_meets_pip_torch(envctl, setup, tmp_path):
     assert "pip requirement torch is met by pytorch 2.1.0 (conda)" in out["notes"]
     prefix = tmp_path / "env"
     envctl.run("create", "-y", "-f", env, "-p", prefix)
-    site = site_packages(prefix)
+    site = prefixes.site_packages(prefix)
     assert (site / "torch" / "__init__.py").read_text() == "CONDA = True\n"
     assert [p.name for p in site.glob("torch-*.dist-info")] == ["torch-2.1.0.dist-info"]
     assert not (site / "torch-2.1.0.dist-info" / "INSTALLER").exists()  # conda's, not a wheel's
@@ -86,7 +82,7 @@ def test_a_cached_package_provides_the_distributions_its_files_hold(envctl, setu
 
     prefix = tmp_path / "env"
     envctl.run("create", "-y", "-f", wanted, "-p", prefix)
-    site = site_packages(prefix)
+    site = prefixes.site_packages(prefix)
     assert (site / "bar_dist" / "__init__.py").read_text() == "CONDA = True\n"
     assert [p.name for p in site.glob("bar_dist-*.dist-info")] == ["bar_dist-1.0.dist-info"]
     assert pip_entries(wanted) == []

@@ -37,15 +37,11 @@ def setup(tmp_path, serve):
     return env, index
 
 
-def site_packages(prefix):
-    return next((prefix / "lib").glob("python*/site-packages"))
-
-
 def test_create_installs_locked_wheels_after_conda_packages(envctl, setup, tmp_path):
     env, index = setup
     prefix = tmp_path / "env"
     envctl.run("create", "-y", "-f", env, "-p", prefix)
-    site = site_packages(prefix)
+    site = prefixes.site_packages(prefix)
     assert (site / "app" / "__init__.py").exists()
     assert (site / "app-1.0.dist-info" / "INSTALLER").read_text().strip() == "envctl"
     assert (site / "app-1.0.dist-info" / "REQUESTED").exists()
@@ -69,11 +65,11 @@ def test_frozen_reinstalls_the_same_wheels_and_checks_hashes(envctl, setup, tmp_
     second = tmp_path / "two"
     envctl.run("create", "-y", "--frozen", "-f", env, "-p", second)
     for prefix in (first, second):
-        assert (site_packages(prefix) / "helper-2.0.dist-info").is_dir()
+        assert (prefixes.site_packages(prefix) / "helper-2.0.dist-info").is_dir()
     def record(prefix):
         # Scripts hold their prefix in the shebang and .pyc files their source path; every
         # other installed file is identical.
-        lines = (site_packages(prefix) / "app-1.0.dist-info" / "RECORD").read_text().splitlines()
+        lines = (prefixes.site_packages(prefix) / "app-1.0.dist-info" / "RECORD").read_text().splitlines()
         return [line for line in lines if not line.startswith("../") and "__pycache__" not in line]
     assert record(first) == record(second) and len(record(first)) > 4
 

@@ -38,6 +38,11 @@ def sha256_of(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def site_packages(prefix):
+    """The site-packages folder of the environment's python (lib/pythonX.Y/site-packages)."""
+    return next((Path(prefix) / "lib").glob("python*/site-packages"))
+
+
 def records(prefix):
     """conda-meta/*.json of a prefix, by dist name."""
     meta = Path(prefix) / "conda-meta"
