@@ -7,6 +7,7 @@
 
 #include "envctl/conda/platform.hpp"
 #include "envctl/conda/string_matcher.hpp"
+#include "envctl/util/ascii.hpp"
 #include "envctl/util/strings.hpp"
 
 namespace envctl::conda {
@@ -238,12 +239,12 @@ bool channel_matches(std::string_view spec_channel, std::string_view record_chan
     }
     if (spec_channel == "defaults") {
         return std::any_of(context.default_channels.begin(), context.default_channels.end(),
-                           [&](const std::string& url) { return iequals(clean_url(url), record); });
+                           [&](const std::string& url) { return ascii_iequals(clean_url(url), record); });
     }
     if (spec_channel.find('*') != std::string_view::npos)
         return glob_match_icase(spec_channel, record) || glob_match_icase(spec_channel, name_for_url(record, context));
     const auto resolved = Channel::resolve(spec_channel, context);
-    return resolved && iequals(resolved->base_url(), record);
+    return resolved && ascii_iequals(resolved->base_url(), record);
 }
 
 }  // namespace envctl::conda

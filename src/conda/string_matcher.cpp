@@ -12,7 +12,6 @@ constexpr std::size_t kMaxRegexLength = 1000;
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) { return ascii_iequals(a, b); }
 
 bool glob_match_icase(std::string_view pattern, std::string_view text) {
     // Iterative matcher with single-star backtracking: O(|pattern| * |text|) at worst.
@@ -67,7 +66,7 @@ StringMatcher StringMatcher::exactly(std::string_view text) {
 bool StringMatcher::matches(std::string_view text) const {
     switch (kind_) {
         case Kind::Any: return true;
-        case Kind::Exact: return iequals(pattern_, text);
+        case Kind::Exact: return ascii_iequals(pattern_, text);
         case Kind::Glob: return glob_match_icase(pattern_, text);
         case Kind::Regex: return regex_->search(text);
     }

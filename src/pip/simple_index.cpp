@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "envctl/pypi/name.hpp"
+#include "envctl/util/ascii.hpp"
 #include "envctl/util/hash.hpp"
 #include "envctl/util/strings.hpp"
 #include "envctl/util/url.hpp"
@@ -16,15 +17,6 @@
 namespace envctl::pip {
 
 namespace {
-
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
 
 // "scheme:" at the start of a reference.
 std::size_t scheme_length(std::string_view text) {
@@ -251,7 +243,7 @@ private:
     }
     std::string read_name() {
         std::string name;
-        while (at_name_char()) name += lower(html_[position_++]);
+        while (at_name_char()) name += ascii_lower(html_[position_++]);
         return name;
     }
     void read_attributes(Tag& tag) {
@@ -300,7 +292,7 @@ private:
 
 void apply_metadata_attribute(IndexFile& file, std::string_view value) {
     value = trim(value);
-    if (iequals(value, "false")) return;
+    if (ascii_iequals(value, "false")) return;
     file.has_metadata = true;
     if (value.find('=') != std::string_view::npos) add_hash(value, file.metadata_hashes);
 }

@@ -44,6 +44,5 @@ private:
 
 // Case-insensitive glob with `*` only (no `?`, no classes), linear time.
 bool glob_match_icase(std::string_view pattern, std::string_view text);
-bool iequals(std::string_view a, std::string_view b);
 
 }  // namespace envctl::conda
